@@ -1,0 +1,12 @@
+//! The vocabulary of dakoku: identifiers, punches, employees, roles and the rules of who may
+//! see or change what. Nothing here does IO; everything is parsed at the edge into these types.
+
+pub mod access;
+pub mod ids;
+pub mod model;
+pub mod validate;
+
+pub use access::{Actor, Reach, Role};
+pub use ids::*;
+pub use model::*;
+pub use validate::{Invalid, ValidationErrors};

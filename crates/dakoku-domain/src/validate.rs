@@ -1,0 +1,127 @@
+//! Field checks shared by the API, the CLI import and the chat adapters, so one input is judged
+//! the same way wherever it arrives.
+
+use serde::Serialize;
+
+/// One field that failed a check, with a sentence a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every problem found in one input, so a client can fix them all at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ValidationErrors(pub Vec<Invalid>);
+
+impl ValidationErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(Invalid { field: field.to_owned(), message: message.into() });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// One line naming every bad field, for logs and CLI output.
+    pub fn summary(&self) -> String {
+        self.0.iter().map(|i| format!("{}: {}", i.field, i.message)).collect::<Vec<_>>().join("; ")
+    }
+}
+
+impl std::fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Trims and checks a required short text such as a name or a code.
+pub fn required_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.add(field, "must not be empty");
+    } else if value.chars().count() > max_chars {
+        errors.add(field, format!("must be at most {max_chars} characters"));
+    } else if value.chars().any(char::is_control) {
+        errors.add(field, "must not contain control characters");
+    }
+    value.to_owned()
+}
+
+/// An employee or department code: letters, digits and `-_.`, as payroll systems expect.
+pub fn code(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
+    let value = required_text(errors, field, value, 64);
+    if !value.is_empty() && !value.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+        errors.add(field, "may contain only letters, digits, '-', '_' and '.'");
+    }
+    value
+}
+
+/// A plausible e-mail address; it is never sent to, only matched, so the check is structural.
+pub fn email(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
+    let value = value.trim().to_owned();
+    let valid = value.len() <= 254
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        errors.add(field, format!("'{value}' is not an e-mail address"));
+    }
+    value
+}
+
+pub fn timezone(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<crate::TimeZone> {
+    match value.trim().parse() {
+        Ok(tz) => Some(tz),
+        Err(message) => {
+            errors.add(field, message);
+            None
+        }
+    }
+}
+
+/// Optional free text (notes): bounded so one request cannot bloat the ledger.
+pub fn optional_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max_chars {
+        errors.add(field, format!("must be at most {max_chars} characters"));
+    }
+    Some(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_emails() {
+        let mut e = ValidationErrors::default();
+        assert_eq!(code(&mut e, "code", " E-001 "), "E-001");
+        assert!(e.is_empty());
+        code(&mut e, "code", "a b");
+        code(&mut e, "code", "");
+        email(&mut e, "email", "taro@example.jp");
+        assert_eq!(e.0.len(), 2);
+        email(&mut e, "email", "taro@localhost");
+        email(&mut e, "email", "@x.jp");
+        assert_eq!(e.0.len(), 4);
+        assert!(timezone(&mut e, "tz", "Asia/Shanghai").is_some());
+        assert!(timezone(&mut e, "tz", "Mars/Base").is_none());
+    }
+}

@@ -1,0 +1,166 @@
+//! Administration: integrations and their user links, outgoing webhooks, the audit log and
+//! the background job queue.
+
+use crate::dto::{
+    AuditDto, AuditQuery, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto, LinkDto, List,
+    PageQuery, WebhookDto,
+};
+use crate::extract::{path_id, AppJson, AppQuery, Auth};
+use crate::problem::Problem;
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use dakoku_domain::{EmployeeId, IntegrationId, JobId, WebhookId};
+use dakoku_service::PageRequest;
+use dakoku_store::audit::Filter as AuditFilter;
+use dakoku_store::jobs::JobStatus;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_integration, list_integrations))
+        .routes(routes!(get_integration))
+        .routes(routes!(create_link, list_links))
+        .routes(routes!(create_webhook, list_webhooks))
+        .routes(routes!(disable_webhook))
+        .routes(routes!(list_audit))
+        .routes(routes!(list_jobs))
+        .routes(routes!(retry_job))
+}
+
+/// Registers a chat platform. Secret settings are stored encrypted and never echoed back.
+#[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = CreateIntegration,
+    responses((status = 201, body = IntegrationDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_integration(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    AppJson(body): AppJson<CreateIntegration>,
+) -> Result<(StatusCode, Json<IntegrationDto>), ApiError> {
+    let view = s.service.create_integration(&ctx, body.platform, &body.name, body.settings).await?;
+    Ok((StatusCode::CREATED, Json(view.into())))
+}
+
+#[utoipa::path(get, path = "/integrations", tag = "integrations", params(PageQuery), responses((status = 200, body = List<IntegrationDto>)))]
+async fn list_integrations(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<List<IntegrationDto>>, ApiError> {
+    let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
+    Ok(Json(List::from(s.service.list_integrations(&ctx, &page).await?, IntegrationDto::from)))
+}
+
+#[utoipa::path(get, path = "/integrations/{id}", tag = "integrations",
+    responses((status = 200, body = IntegrationDto), (status = 404, body = Problem)))]
+async fn get_integration(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<IntegrationDto>, ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    Ok(Json(s.service.integration(&ctx, &id).await?.into()))
+}
+
+/// Links a platform user to an employee, so their messages punch for that employee.
+#[utoipa::path(post, path = "/integrations/{id}/links", tag = "integrations", request_body = CreateLink,
+    responses((status = 201, body = LinkDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn create_link(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<CreateLink>,
+) -> Result<(StatusCode, Json<LinkDto>), ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    let employee =
+        EmployeeId::parse(&body.employee_id).unwrap_or_else(|| EmployeeId::from_db(body.employee_id.clone()));
+    let link = s.service.link_employee(&ctx, &id, &employee, &body.external_user_id).await?;
+    Ok((StatusCode::CREATED, Json(link.into())))
+}
+
+#[utoipa::path(get, path = "/integrations/{id}/links", tag = "integrations",
+    responses((status = 200, body = List<LinkDto>), (status = 404, body = Problem)))]
+async fn list_links(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<List<LinkDto>>, ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    Ok(Json(List::from(s.service.list_links(&ctx, &id).await?, LinkDto::from)))
+}
+
+/// Subscribes a URL to events. The signing secret is in this answer only.
+#[utoipa::path(post, path = "/webhooks", tag = "webhooks", request_body = CreateWebhook,
+    responses((status = 201, body = WebhookDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_webhook(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    AppJson(body): AppJson<CreateWebhook>,
+) -> Result<(StatusCode, Json<WebhookDto>), ApiError> {
+    let (view, secret) = s.service.create_webhook(&ctx, &body.url, &body.events).await?;
+    Ok((StatusCode::CREATED, Json(WebhookDto { secret: Some(secret), ..view.into() })))
+}
+
+#[utoipa::path(get, path = "/webhooks", tag = "webhooks", responses((status = 200, body = List<WebhookDto>)))]
+async fn list_webhooks(State(s): State<AppState>, Auth(ctx): Auth) -> Result<Json<List<WebhookDto>>, ApiError> {
+    Ok(Json(List::from(s.service.list_webhooks(&ctx).await?, WebhookDto::from)))
+}
+
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks",
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn disable_webhook(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, WebhookId::parse, "webhook")?;
+    s.service.disable_webhook(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The audit trail, newest first (admins only).
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = List<AuditDto>)))]
+async fn list_audit(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    AppQuery(q): AppQuery<AuditQuery>,
+) -> Result<Json<List<AuditDto>>, ApiError> {
+    let filter = AuditFilter { object_type: q.object_type, object_id: q.object_id, action: q.action };
+    let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
+    Ok(Json(List::from(s.service.list_audit(&ctx, &filter, &page).await?, AuditDto::from)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct JobQuery {
+    /// `queued`, `running`, `done` or `dead` (default).
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery), responses((status = 200, body = List<JobDto>)))]
+async fn list_jobs(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    AppQuery(q): AppQuery<JobQuery>,
+) -> Result<Json<List<JobDto>>, ApiError> {
+    let status = match q.status.as_deref().unwrap_or("dead") {
+        "queued" => JobStatus::Queued,
+        "running" => JobStatus::Running,
+        "done" => JobStatus::Done,
+        "dead" => JobStatus::Dead,
+        other => return Err(ApiError::bad_request(format!("unknown job status '{other}'"))),
+    };
+    let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
+    Ok(Json(List::from(s.service.list_jobs(&ctx, status, &page).await?, JobDto::from)))
+}
+
+/// Puts a dead job back in the queue.
+#[utoipa::path(post, path = "/jobs/{id}/retry", tag = "jobs", responses((status = 202), (status = 404, body = Problem)))]
+async fn retry_job(State(s): State<AppState>, Auth(ctx): Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, JobId::parse, "job")?;
+    s.service.retry_job(&ctx, &id).await?;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -1,0 +1,18 @@
+//! The labour-rule engine. Everything here is a pure function of its arguments: the punches
+//! of a period, the work rule in force, the calendar and, where it matters, "now". The
+//! ledger stays the source of truth; day records and month totals are derived and can be
+//! recomputed at any time.
+//!
+//! Minutes fall into exclusive classes (regular, overtime, holiday work) whose sum is the
+//! worked time; late-night minutes are an additional premium that overlaps them.
+
+mod day;
+mod month;
+mod rule;
+
+pub use day::{compute_days, local_instant, week_start, work_date, Anomaly, DayInput, DayRecord, PunchEvent};
+pub use month::{summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals};
+pub use rule::{
+    Calendar, CalendarEntry, CalendarKind, DayKind, Jurisdiction, Pairing, Rounding, Schedule, ShiftDef, TimeRange,
+    WorkRule,
+};

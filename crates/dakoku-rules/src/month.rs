@@ -1,0 +1,233 @@
+//! From day records to the month (月次 / 月结): totals, payroll premium classes and the
+//! statutory alerts (36協定 in Japan, the 36-hour cap in China).
+
+use crate::day::DayRecord;
+use crate::rule::{Jurisdiction, Schedule, WorkRule};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// The contract's minute totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub worked_minutes: i64,
+    pub break_minutes: i64,
+    pub scheduled_minutes: i64,
+    pub overtime_minutes: i64,
+    pub late_night_minutes: i64,
+    pub holiday_minutes: i64,
+    pub late_minutes: i64,
+    pub early_leave_minutes: i64,
+    pub days_worked: i64,
+    pub anomaly_days: i64,
+}
+
+/// Minutes per payroll premium class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Premiums {
+    /// Japan: overtime up to 60 h in the month (25 %).
+    pub jp_overtime_up_to_60h_minutes: i64,
+    /// Japan: overtime beyond 60 h (50 %).
+    pub jp_overtime_over_60h_minutes: i64,
+    /// Japan: late-night work (25 % on top).
+    pub jp_late_night_minutes: i64,
+    /// Japan: legal-holiday work (35 %).
+    pub jp_legal_holiday_minutes: i64,
+    /// China: workday overtime (150 %).
+    pub cn_150_minutes: i64,
+    /// China: rest-day work (200 %).
+    pub cn_200_minutes: i64,
+    /// China: statutory-holiday work (300 %).
+    pub cn_300_minutes: i64,
+}
+
+/// A limit of the law that the month reached or passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alert {
+    /// Overtime over 45 h in the month (the standard 36協定 limit).
+    #[serde(rename = "over_45h_month")]
+    Over45hMonth,
+    /// Overtime plus legal-holiday work of 100 h or more in the month.
+    #[serde(rename = "over_100h_month_with_holiday")]
+    Over100hMonthWithHoliday,
+    /// Overtime plus legal-holiday work averaging over 80 h across 2 to 6 months.
+    #[serde(rename = "over_80h_average")]
+    Over80hAverage,
+    /// Overtime over 360 h in the agreement year so far.
+    #[serde(rename = "over_360h_year")]
+    Over360hYear,
+    /// Overtime over 720 h in the agreement year so far.
+    #[serde(rename = "over_720h_year")]
+    Over720hYear,
+    /// Overtime over 45 h in more than six months of the agreement year.
+    #[serde(rename = "over_45h_more_than_6_months")]
+    Over45hMoreThan6Months,
+    /// China: overtime of all classes over 36 h in the month.
+    #[serde(rename = "cn_over_36h_month")]
+    CnOver36hMonth,
+}
+
+/// What an earlier month contributed, for the alerts that look back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthHistory {
+    /// First day of that month.
+    pub month: NaiveDate,
+    pub overtime_minutes: i64,
+    pub holiday_minutes: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthSummary {
+    pub totals: Totals,
+    pub premiums: Premiums,
+    pub alerts: Vec<Alert>,
+    /// How the month-level figures came about.
+    pub explanation: Vec<String>,
+}
+
+fn round_30(minutes: i64) -> i64 {
+    let rest = minutes % 60;
+    if rest >= 30 {
+        minutes - rest + 60
+    } else {
+        minutes - rest
+    }
+}
+
+/// Sums the days of one month (`first` is its first day) and derives premiums and alerts.
+/// `history` holds earlier months (any order); months outside the look-back are ignored.
+pub fn summarize_month(
+    rule: &WorkRule,
+    first: NaiveDate,
+    days: &[DayRecord],
+    history: &[MonthHistory],
+) -> MonthSummary {
+    let mut s = MonthSummary::default();
+    let t = &mut s.totals;
+    for d in days.iter().filter(|d| d.date.year() == first.year() && d.date.month() == first.month()) {
+        t.worked_minutes += d.worked_minutes;
+        t.break_minutes += d.break_minutes;
+        t.scheduled_minutes += d.scheduled_minutes;
+        t.overtime_minutes += d.overtime_minutes;
+        t.late_night_minutes += d.late_night_minutes;
+        t.holiday_minutes += d.holiday_minutes;
+        t.late_minutes += d.late_minutes;
+        t.early_leave_minutes += d.early_leave_minutes;
+        t.days_worked += i64::from(d.worked_minutes > 0);
+        t.anomaly_days += i64::from(!d.anomalies.is_empty());
+    }
+    let days_in_month = {
+        let next = if first.month() == 12 {
+            NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+        };
+        next.map_or(30, |n| (n - first).num_days())
+    };
+    if matches!(rule.schedule, Schedule::Flex { .. }) {
+        let limit = 40 * 60 * days_in_month / 7;
+        let counted = t.worked_minutes - t.holiday_minutes;
+        t.overtime_minutes = (counted - limit).max(0);
+        s.explanation.push(format!(
+            "flextime: {counted} min worked against the month's legal total of {limit} min (40 h × {days_in_month} ÷ 7)"
+        ));
+    }
+    if rule.rounding.monthly_30_minute_rule {
+        t.overtime_minutes = round_30(t.overtime_minutes);
+        t.late_night_minutes = round_30(t.late_night_minutes);
+        t.holiday_minutes = round_30(t.holiday_minutes);
+        s.explanation.push("premium totals rounded to the hour by the 30-minute rule".to_owned());
+    }
+    let t = s.totals;
+    match rule.jurisdiction {
+        Jurisdiction::Japan => {
+            s.premiums.jp_overtime_up_to_60h_minutes = t.overtime_minutes.min(60 * 60);
+            s.premiums.jp_overtime_over_60h_minutes = (t.overtime_minutes - 60 * 60).max(0);
+            s.premiums.jp_late_night_minutes = t.late_night_minutes;
+            s.premiums.jp_legal_holiday_minutes = t.holiday_minutes;
+            s.alerts = japan_alerts(rule, first, &t, history, &mut s.explanation);
+        }
+        Jurisdiction::China => {
+            let statutory: i64 = days
+                .iter()
+                .filter(|d| d.date.month() == first.month() && d.day_kind == Some(crate::DayKind::StatutoryHoliday))
+                .map(|d| d.holiday_minutes)
+                .sum();
+            s.premiums.cn_150_minutes = t.overtime_minutes;
+            s.premiums.cn_300_minutes = statutory;
+            s.premiums.cn_200_minutes = t.holiday_minutes - statutory;
+            let all = t.overtime_minutes + t.holiday_minutes;
+            if all > 36 * 60 {
+                s.alerts.push(Alert::CnOver36hMonth);
+                s.explanation.push(format!("overtime of all classes {all} min is over the 36 h monthly cap"));
+            }
+        }
+    }
+    s
+}
+
+fn japan_alerts(
+    rule: &WorkRule,
+    first: NaiveDate,
+    t: &Totals,
+    history: &[MonthHistory],
+    why: &mut Vec<String>,
+) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    let months_back = |n: i32| -> NaiveDate {
+        let index = first.year() * 12 + first.month0() as i32 - n;
+        NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1).unwrap_or(first)
+    };
+    let earlier = |n: i32| history.iter().find(|h| h.month == months_back(n));
+    if t.overtime_minutes > 45 * 60 {
+        alerts.push(Alert::Over45hMonth);
+    }
+    let with_holiday = t.overtime_minutes + t.holiday_minutes;
+    if with_holiday >= 100 * 60 {
+        alerts.push(Alert::Over100hMonthWithHoliday);
+    }
+    // The average over the last 2, 3, ... 6 months, this one included.
+    let mut sum = with_holiday;
+    for n in 1..6 {
+        let Some(month) = earlier(n) else { break };
+        sum += month.overtime_minutes + month.holiday_minutes;
+        let average = sum / i64::from(n + 1);
+        if average > 80 * 60 {
+            alerts.push(Alert::Over80hAverage);
+            why.push(format!("overtime and holiday work average {average} min over the last {} months", n + 1));
+            break;
+        }
+    }
+    // The agreement year so far.
+    let start_month = rule.agreement_year_start_month.clamp(1, 12);
+    let mut year_overtime = t.overtime_minutes;
+    let mut months_over_45 = i64::from(t.overtime_minutes > 45 * 60);
+    let mut n = 1;
+    loop {
+        let month = months_back(n);
+        if n > 11 || (months_back(n - 1).month() == start_month) {
+            break;
+        }
+        if let Some(h) = history.iter().find(|h| h.month == month) {
+            year_overtime += h.overtime_minutes;
+            months_over_45 += i64::from(h.overtime_minutes > 45 * 60);
+        }
+        n += 1;
+    }
+    if year_overtime > 720 * 60 {
+        alerts.push(Alert::Over720hYear);
+    }
+    if year_overtime > 360 * 60 {
+        alerts.push(Alert::Over360hYear);
+    }
+    if months_over_45 > 6 {
+        alerts.push(Alert::Over45hMoreThan6Months);
+    }
+    if !alerts.is_empty() {
+        why.push(format!(
+            "agreement year so far: {year_overtime} min of overtime, {months_over_45} month(s) over 45 h"
+        ));
+    }
+    alerts.sort();
+    alerts
+}

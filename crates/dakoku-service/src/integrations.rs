@@ -1,0 +1,236 @@
+//! Chat platform integrations: settings with their secrets sealed under the master key, a
+//! secret callback URL per integration, and the links from platform users to employees.
+
+use crate::auth::hash_token;
+use crate::departments::require_people_manager;
+use crate::error::OrNotFound;
+use crate::paging::Listed;
+use crate::{audit, Ctx, PageRequest, Service, ServiceError, ServiceResult};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use dakoku_domain::{validate, EmployeeId, IntegrationId, Platform, ValidationErrors};
+use dakoku_store::integrations::{self, Link, StoredIntegration};
+use dakoku_store::{employees, StoreError};
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// What is shown of an integration. Secret settings appear by name only.
+#[derive(Clone, Debug, Serialize)]
+pub struct IntegrationView {
+    pub id: IntegrationId,
+    pub platform: Platform,
+    pub name: String,
+    pub callback_url: String,
+    pub settings: Map<String, Value>,
+    /// Names of the secret settings that are set (their values are never shown).
+    pub secrets_set: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A decrypted integration, for the platform adapters.
+#[derive(Clone)]
+pub struct OpenIntegration {
+    pub stored: StoredIntegration,
+    pub secrets: Map<String, Value>,
+}
+
+fn secrets_context(id: &IntegrationId) -> String {
+    format!("integration:{id}:secrets")
+}
+
+fn callback_context(id: &IntegrationId) -> String {
+    format!("integration:{id}:callback")
+}
+
+fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
+    if ctx.actor.is_admin() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("only admins manage integrations".into()))
+    }
+}
+
+impl Service {
+    pub async fn create_integration(
+        &self,
+        ctx: &Ctx,
+        platform: Platform,
+        name: &str,
+        settings: Map<String, Value>,
+    ) -> ServiceResult<IntegrationView> {
+        require_admin(ctx)?;
+        let mut errors = ValidationErrors::default();
+        let name = validate::required_text(&mut errors, "name", name, 200);
+        for required in platform.required_settings() {
+            match settings.get(*required) {
+                Some(Value::String(s)) if !s.trim().is_empty() => {}
+                Some(Value::Number(_)) if !platform.secret_settings().contains(required) => {}
+                _ => errors.add(&format!("settings.{required}"), "is required"),
+            }
+        }
+        let mut public = Map::new();
+        let mut secrets = Map::new();
+        for (key, value) in settings {
+            if platform.secret_settings().contains(&key.as_str()) {
+                if !value.is_string() {
+                    errors.add(&format!("settings.{key}"), "must be a string");
+                }
+                secrets.insert(key, value);
+            } else {
+                if key.ends_with("_url")
+                    && !value.as_str().is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
+                {
+                    errors.add(&format!("settings.{key}"), "must be an http:// or https:// URL");
+                }
+                public.insert(key, value);
+            }
+        }
+        errors.into_result()?;
+
+        let id = IntegrationId::new();
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let callback_token = B64.encode(raw);
+        let now = Utc::now();
+        let stored = StoredIntegration {
+            secrets_sealed: self.cipher.encrypt(Value::Object(secrets).to_string().as_bytes(), &secrets_context(&id)),
+            callback_token_sealed: self.cipher.encrypt(callback_token.as_bytes(), &callback_context(&id)),
+            id,
+            org_id: ctx.org().clone(),
+            platform,
+            name,
+            settings: public,
+            created_at: now,
+            updated_at: now,
+        };
+        let view = self.view(&stored)?;
+        let mut tx = self.db.begin().await?;
+        integrations::insert(&mut tx, &stored, &hash_token(&callback_token)).await?;
+        let audited = IntegrationView { callback_url: "(secret)".into(), ..view.clone() };
+        audit::record(
+            &mut tx,
+            ctx,
+            "integration.create",
+            "integration",
+            stored.id.as_str(),
+            audit::NOTHING,
+            Some(&audited),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(view)
+    }
+
+    pub async fn integration(&self, ctx: &Ctx, id: &IntegrationId) -> ServiceResult<IntegrationView> {
+        require_admin(ctx)?;
+        let mut conn = self.db.conn().await?;
+        let stored = integrations::get(&mut conn, ctx.org(), id)
+            .await
+            .or_not_found(|| format!("no integration with id {id}"))?;
+        self.view(&stored)
+    }
+
+    pub async fn list_integrations(&self, ctx: &Ctx, page: &PageRequest) -> ServiceResult<Listed<IntegrationView>> {
+        require_admin(ctx)?;
+        let mut conn = self.db.conn().await?;
+        let page = integrations::list(&mut conn, ctx.org(), page.after(), page.limit).await?;
+        let items = page.items.iter().map(|i| self.view(i)).collect::<ServiceResult<Vec<_>>>()?;
+        Ok(Listed { items, next_cursor: page.next.as_deref().map(crate::paging::encode_cursor) })
+    }
+
+    /// Finds the integration a webhook path token belongs to, with its secrets opened.
+    pub async fn open_integration_by_callback(
+        &self,
+        platform: Platform,
+        token: &str,
+    ) -> ServiceResult<OpenIntegration> {
+        let mut conn = self.db.conn().await?;
+        let stored = integrations::find_by_callback(&mut conn, &hash_token(token))
+            .await
+            .or_not_found(|| "no such callback".to_owned())?;
+        if stored.platform != platform {
+            return Err(ServiceError::NotFound("no such callback".into()));
+        }
+        let plain = self.cipher.decrypt(&stored.secrets_sealed, &secrets_context(&stored.id))?;
+        let secrets =
+            serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("integration secrets: {e}")))?;
+        Ok(OpenIntegration { stored, secrets })
+    }
+
+    pub async fn link_employee(
+        &self,
+        ctx: &Ctx,
+        integration: &IntegrationId,
+        employee: &EmployeeId,
+        external_user_id: &str,
+    ) -> ServiceResult<Link> {
+        require_people_manager(ctx)?;
+        let mut errors = ValidationErrors::default();
+        let external_user_id = validate::required_text(&mut errors, "external_user_id", external_user_id, 256);
+        errors.into_result()?;
+        let mut tx = self.db.begin().await?;
+        integrations::get(&mut tx, ctx.org(), integration)
+            .await
+            .or_not_found(|| format!("no integration with id {integration}"))?;
+        employees::get(&mut tx, ctx.org(), employee).await.map_err(|e| match e {
+            StoreError::NotFound => ServiceError::invalid("employee_id", format!("no employee with id {employee}")),
+            other => other.into(),
+        })?;
+        let link = Link {
+            integration_id: integration.clone(),
+            employee_id: employee.clone(),
+            external_user_id,
+            created_at: Utc::now(),
+        };
+        integrations::insert_link(&mut tx, ctx.org(), &link).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::Conflict(
+                "this platform user, or this employee, is already linked in this integration".into(),
+            ),
+            other => other.into(),
+        })?;
+        audit::record(
+            &mut tx,
+            ctx,
+            "integration.link",
+            "integration",
+            integration.as_str(),
+            audit::NOTHING,
+            Some(&link),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(link)
+    }
+
+    pub async fn list_links(&self, ctx: &Ctx, integration: &IntegrationId) -> ServiceResult<Listed<Link>> {
+        require_people_manager(ctx)?;
+        let mut conn = self.db.conn().await?;
+        integrations::get(&mut conn, ctx.org(), integration)
+            .await
+            .or_not_found(|| format!("no integration with id {integration}"))?;
+        Ok(Listed { items: integrations::list_links(&mut conn, ctx.org(), integration).await?, next_cursor: None })
+    }
+
+    fn view(&self, stored: &StoredIntegration) -> ServiceResult<IntegrationView> {
+        let token = self.cipher.decrypt(&stored.callback_token_sealed, &callback_context(&stored.id))?;
+        let plain = self.cipher.decrypt(&stored.secrets_sealed, &secrets_context(&stored.id))?;
+        let secrets: Map<String, Value> =
+            serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("integration secrets: {e}")))?;
+        Ok(IntegrationView {
+            id: stored.id.clone(),
+            platform: stored.platform,
+            name: stored.name.clone(),
+            callback_url: format!(
+                "{}/hooks/{}/{}",
+                self.public_url,
+                stored.platform.as_str(),
+                String::from_utf8_lossy(&token)
+            ),
+            settings: stored.settings.clone(),
+            secrets_set: secrets.keys().cloned().collect(),
+            created_at: stored.created_at,
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! dakoku's use cases. Each public method checks who is asking, validates, runs its writes in
+//! one transaction together with the audit entry and any outbox job, and returns domain
+//! values. HTTP handlers, the CLI and (later) chat adapters all come through here.
+
+pub mod audit;
+pub mod auth;
+pub mod corrections;
+pub mod departments;
+pub mod employees;
+pub mod error;
+pub mod exports;
+pub mod integrations;
+pub mod jobs;
+pub mod orgs;
+pub mod paging;
+pub mod punches;
+pub mod timesheets;
+pub mod users;
+pub mod webhooks;
+
+pub use error::{ServiceError, ServiceResult};
+pub use paging::PageRequest;
+
+use dakoku_config::Cipher;
+use dakoku_domain::{Actor, OrgId, Recorder, Role, UserId};
+use dakoku_store::Db;
+
+/// Everything a use case needs: the database, the cipher for secrets, the public base URL.
+#[derive(Clone)]
+pub struct Service {
+    pub db: Db,
+    pub cipher: Cipher,
+    pub public_url: String,
+}
+
+impl Service {
+    pub fn new(db: Db, cipher: Cipher, public_url: String) -> Self {
+        Self { db, cipher, public_url }
+    }
+}
+
+/// Who is acting and under which request, carried into every use case and the audit log.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub recorder: Recorder,
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn user(actor: Actor, request_id: Option<String>) -> Self {
+        let recorder = Recorder::User(actor.user_id.clone());
+        Self { actor, recorder, request_id }
+    }
+
+    /// The operator at the command line: full rights within one organisation.
+    pub fn cli(org_id: OrgId) -> Self {
+        Self {
+            actor: Actor {
+                org_id,
+                user_id: UserId::from_db("cli".to_owned()),
+                role: Role::Admin,
+                employee_id: None,
+                managed_root: None,
+                managed_departments: Default::default(),
+            },
+            recorder: Recorder::Cli,
+            request_id: None,
+        }
+    }
+
+    pub fn org(&self) -> &OrgId {
+        &self.actor.org_id
+    }
+}

@@ -1,0 +1,599 @@
+//! Timesheets: the rule in force for an employee, day records and month summaries derived
+//! from the ledger (cached, and forgotten whenever an input changes), and the monthly
+//! workflow (submit, approve, send back 差戻し) that locks a month against new punches.
+
+use crate::employees::visible_employee;
+use crate::error::OrNotFound;
+use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use dakoku_domain::{Employee, EmployeeId, Organization};
+use dakoku_rules::{
+    compute_days, local_instant, summarize_month, week_start, work_date, Calendar, CalendarEntry, CalendarKind,
+    DayRecord, MonthHistory, MonthSummary, PunchEvent, ShiftDef, WorkRule,
+};
+use dakoku_store::timesheets::{self as store, MonthState};
+use dakoku_store::{departments, employees, orgs, punches, Conn, StoreError};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct YearMonth {
+    pub first: NaiveDate,
+}
+
+impl YearMonth {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (y, m) = text.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 {
+            return None;
+        }
+        NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1).map(|first| Self { first })
+    }
+    pub fn of(date: NaiveDate) -> Self {
+        Self { first: date.with_day(1).unwrap_or(date) }
+    }
+    pub fn last(&self) -> NaiveDate {
+        self.next().first - Duration::days(1)
+    }
+    pub fn next(&self) -> Self {
+        let (y, m) = if self.first.month() == 12 {
+            (self.first.year() + 1, 1)
+        } else {
+            (self.first.year(), self.first.month() + 1)
+        };
+        Self { first: NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(self.first) }
+    }
+    pub fn previous(&self) -> Self {
+        Self::of(self.first - Duration::days(1))
+    }
+    pub fn text(&self) -> String {
+        self.first.format("%Y-%m").to_string()
+    }
+}
+
+/// Everything the timesheet of one employee and month shows.
+#[derive(Clone, Debug)]
+pub struct Timesheet {
+    pub employee: Employee,
+    pub month: YearMonth,
+    pub state: MonthState,
+    pub days: Vec<DayRecord>,
+    pub summary: MonthSummary,
+    pub rule: WorkRule,
+}
+
+const CHINA_ZONES: &[&str] =
+    &["Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "PRC"];
+
+/// The built-in rule for an organisation before any setting: Chinese law for a Chinese time
+/// zone, Japanese otherwise.
+pub fn default_rule(org: &Organization) -> WorkRule {
+    if CHINA_ZONES.contains(&org.timezone.name()) {
+        WorkRule::china_default(org.timezone.0)
+    } else {
+        WorkRule::japan_default(org.timezone.0)
+    }
+}
+
+/// Lays partial rule objects over a full rule, key by key, and checks the result.
+pub fn merge_rule(base: &WorkRule, layers: &[Value]) -> Result<WorkRule, String> {
+    let mut merged = serde_json::to_value(base).map_err(|e| e.to_string())?;
+    for layer in layers {
+        let (Value::Object(target), Value::Object(layer)) = (&mut merged, layer) else {
+            return Err("a work rule must be a JSON object".into());
+        };
+        for (key, value) in layer {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    let rule: WorkRule = serde_json::from_value(merged).map_err(|e| e.to_string())?;
+    if !(1..=12).contains(&rule.agreement_year_start_month) {
+        return Err("agreement_year_start_month must be 1 to 12".into());
+    }
+    if let dakoku_rules::Schedule::Fixed { workdays, .. } = &rule.schedule {
+        if workdays.is_empty() {
+            return Err("a fixed schedule needs at least one workday".into());
+        }
+    }
+    Ok(rule)
+}
+
+fn parse_layer(text: &str) -> ServiceResult<Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
+}
+
+/// The rule in force for an employee: built-in defaults, then the organisation's settings,
+/// then each department from the top of the tree down to theirs, then their own.
+pub(crate) async fn rule_for(conn: &mut Conn, org: &Organization, employee: &Employee) -> ServiceResult<WorkRule> {
+    let mut chain = Vec::new();
+    let mut next = employee.department_id.clone();
+    while let Some(id) = next {
+        if chain.contains(&id) || chain.len() > 64 {
+            break;
+        }
+        next = departments::get(conn, &org.id, &id).await.ok().and_then(|d| d.parent_id);
+        chain.push(id);
+    }
+    let mut scopes = vec!["org".to_owned()];
+    scopes.extend(chain.iter().rev().map(|d| format!("department:{d}")));
+    scopes.push(format!("employee:{}", employee.id));
+    let mut layers = Vec::new();
+    for (_, text) in store::rule_layers(conn, &org.id, &scopes).await? {
+        layers.push(parse_layer(&text)?);
+    }
+    let mut base = default_rule(org);
+    if let Some(tz) = employee.timezone {
+        base.timezone = tz.0;
+    }
+    let mut rule = merge_rule(&base, &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")))?;
+    if let Some(tz) = employee.timezone {
+        rule.timezone = tz.0;
+    }
+    Ok(rule)
+}
+
+/// The instant a working day begins (its local day boundary).
+fn day_begins(rule: &WorkRule, date: NaiveDate) -> DateTime<Utc> {
+    local_instant(rule, date, rule.day_boundary)
+}
+
+/// The days whose records a punch at `date` can change: the rest of its week.
+pub(crate) fn affected_days(rule: &WorkRule, date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (date, week_start(rule, date) + Duration::days(6))
+}
+
+/// The month a punch at `at` is counted in, and whether that month still takes punches.
+pub(crate) async fn check_month_open(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    at: DateTime<Utc>,
+) -> ServiceResult<(WorkRule, NaiveDate)> {
+    let rule = rule_for(conn, org, employee).await?;
+    let date = work_date(&rule, at);
+    let month = YearMonth::of(date).text();
+    let state = store::month_state(conn, &org.id, &employee.id, &month).await?;
+    match state.status.as_str() {
+        "submitted" => Err(ServiceError::Conflict(format!(
+            "{month} has been submitted for approval; it must be sent back (差戻し / 驳回) before punches or corrections can be added"
+        ))),
+        "approved" => Err(ServiceError::Conflict(format!("{month} is approved and locked; HR must send it back first"))),
+        _ => Ok((rule, date)),
+    }
+}
+
+async fn load_calendar(conn: &mut Conn, org: &Organization, from: NaiveDate, to: NaiveDate) -> ServiceResult<Calendar> {
+    let mut calendar = Calendar::default();
+    for (day, kind, name) in store::calendar(conn, &org.id, from, to).await? {
+        let kind = serde_json::from_value::<CalendarKind>(Value::String(kind.clone()))
+            .map_err(|_| StoreError::Corrupt(format!("calendar kind {kind}")))?;
+        calendar.entries.insert(day, CalendarEntry { kind, name });
+    }
+    Ok(calendar)
+}
+
+async fn load_roster(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &EmployeeId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ServiceResult<BTreeMap<NaiveDate, ShiftDef>> {
+    let assigned = store::roster(conn, &org.id, employee, from, to).await?;
+    if assigned.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut shifts = BTreeMap::new();
+    for text in store::shifts(conn, &org.id).await? {
+        let shift: ShiftDef = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("shift: {e}")))?;
+        shifts.insert(shift.code.clone(), shift);
+    }
+    Ok(assigned.into_iter().filter_map(|(day, code)| shifts.get(&code).cloned().map(|s| (day, s))).collect())
+}
+
+/// Day records of one month. A month that is over comes from the cache when every day is
+/// there; otherwise the month is computed from the ledger and its past days are cached
+/// (today and later change with the clock, so they are never stored).
+pub(crate) async fn month_days(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    rule: &WorkRule,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<DayRecord>> {
+    let today = work_date(rule, now);
+    let last = month.last();
+    if last < today {
+        let cached = store::day_records(conn, &org.id, &employee.id, month.first, last).await?;
+        if cached.len() as i64 == (last - month.first).num_days() + 1 {
+            return cached
+                .iter()
+                .map(|(_, text)| {
+                    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("day record: {e}")).into())
+                })
+                .collect();
+        }
+    }
+    let from = week_start(rule, month.first);
+    let punches = punches::effective(
+        conn,
+        &org.id,
+        &employee.id,
+        day_begins(rule, from),
+        day_begins(rule, last + Duration::days(1)),
+    )
+    .await?;
+    let events: Vec<PunchEvent> =
+        punches.into_iter().map(|p| PunchEvent { id: p.id.to_string(), kind: p.kind, at: p.at }).collect();
+    let calendar = load_calendar(conn, org, from, last).await?;
+    let roster = load_roster(conn, org, &employee.id, from, last).await?;
+    let mut days = compute_days(rule, &calendar, &roster, &events, month.first, last, now);
+    if let Some(retired_on) = employee.retired_on {
+        // Nothing is expected of someone after their last day.
+        for day in days.iter_mut().filter(|d| d.date > retired_on) {
+            day.anomalies.retain(|a| *a != dakoku_rules::Anomaly::Absent);
+            day.scheduled_minutes = 0;
+        }
+    }
+    let settled = days
+        .iter()
+        .filter(|d| d.date < today)
+        .map(|d| serde_json::to_string(d).map(|text| (d.date, text)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store::put_day_records(conn, &org.id, &employee.id, &settled).await?;
+    Ok(days)
+}
+
+/// The month summary of an employee, with the earlier months the alerts look back on.
+pub(crate) async fn month_summary(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    rule: &WorkRule,
+    month: YearMonth,
+    days: &[DayRecord],
+    now: DateTime<Utc>,
+) -> ServiceResult<MonthSummary> {
+    let mut history = Vec::new();
+    // Months before the employee's first punch contribute nothing; skip computing them.
+    let Some(first_punch) = punches::first_at(conn, &org.id, &employee.id).await? else {
+        return Ok(summarize_month(rule, month.first, days, &history));
+    };
+    let first_month = YearMonth::of(work_date(rule, first_punch));
+    let mut earlier = month;
+    for _ in 0..11 {
+        earlier = earlier.previous();
+        if earlier < first_month {
+            break;
+        }
+        let cached = store::month_totals(conn, &org.id, &employee.id, &earlier.text()).await?;
+        let summary: MonthSummary = match cached {
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("month totals: {e}")))?,
+            None => {
+                let earlier_days = month_days(conn, org, employee, rule, earlier, now).await?;
+                let summary = summarize_month(rule, earlier.first, &earlier_days, &[]);
+                let text = serde_json::to_string(&summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                store::put_month_totals(conn, &org.id, &employee.id, &earlier.text(), &text).await?;
+                summary
+            }
+        };
+        history.push(MonthHistory {
+            month: earlier.first,
+            overtime_minutes: summary.totals.overtime_minutes,
+            holiday_minutes: summary.totals.holiday_minutes,
+        });
+    }
+    Ok(summarize_month(rule, month.first, days, &history))
+}
+
+/// What an approved month froze: payroll keeps these figures even if rules change later.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Snapshot {
+    days: Vec<DayRecord>,
+    summary: MonthSummary,
+}
+
+/// The days and summary of a month: as frozen at approval, or derived afresh.
+pub(crate) async fn month_figures(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    rule: &WorkRule,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> ServiceResult<(Vec<DayRecord>, MonthSummary)> {
+    if let Some(text) = store::month_snapshot(conn, &org.id, &employee.id, &month.text()).await? {
+        let frozen: Snapshot =
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("snapshot: {e}")))?;
+        return Ok((frozen.days, frozen.summary));
+    }
+    let days = month_days(conn, org, employee, rule, month, now).await?;
+    let summary = month_summary(conn, org, employee, rule, month, &days, now).await?;
+    Ok((days, summary))
+}
+
+/// Only admin and HR change rules, calendars and rosters.
+fn require_rule_admin(ctx: &Ctx) -> ServiceResult<()> {
+    if ctx.actor.manages_people() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("only admin and HR change work rules, calendars and rosters".into()))
+    }
+}
+
+/// Where a rule override is stored.
+#[derive(Clone, Debug)]
+pub enum RuleScope {
+    Organization,
+    Department(dakoku_domain::DepartmentId),
+    Employee(EmployeeId),
+}
+
+impl Service {
+    pub async fn timesheet(&self, ctx: &Ctx, employee: &EmployeeId, month: YearMonth) -> ServiceResult<Timesheet> {
+        let mut conn = self.db.conn().await?;
+        let employee = visible_employee(&mut conn, ctx, employee).await?;
+        let org = orgs::get(&mut conn, ctx.org()).await?;
+        let rule = rule_for(&mut conn, &org, &employee).await?;
+        let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, Utc::now()).await?;
+        let state = store::month_state(&mut conn, &org.id, &employee.id, &month.text()).await?;
+        Ok(Timesheet { employee, month, state, days, summary, rule })
+    }
+
+    /// The stored override of a scope (organisation, department or employee), as JSON.
+    pub async fn rule_override(&self, ctx: &Ctx, scope: &RuleScope) -> ServiceResult<Value> {
+        let mut conn = self.db.conn().await?;
+        let key = self.scope_key(&mut conn, ctx, scope).await?;
+        let found = store::rule_layers(&mut conn, ctx.org(), std::slice::from_ref(&key)).await?;
+        Ok(match found.first() {
+            Some((_, text)) => parse_layer(text)?,
+            None => Value::Object(Map::new()),
+        })
+    }
+
+    /// The full rule in force for an employee.
+    pub async fn effective_rule(&self, ctx: &Ctx, employee: &EmployeeId) -> ServiceResult<WorkRule> {
+        let mut conn = self.db.conn().await?;
+        let employee = visible_employee(&mut conn, ctx, employee).await?;
+        let org = orgs::get(&mut conn, ctx.org()).await?;
+        rule_for(&mut conn, &org, &employee).await
+    }
+
+    /// Replaces a scope's override (a partial rule object; `{}` removes it). Everything
+    /// derived under that scope is recomputed on next read.
+    pub async fn put_rule_override(&self, ctx: &Ctx, scope: &RuleScope, layer: Value) -> ServiceResult<Value> {
+        require_rule_admin(ctx)?;
+        let Value::Object(fields) = &layer else { return Err(ServiceError::invalid("rule", "must be a JSON object")) };
+        let mut tx = self.db.begin().await?;
+        let org = orgs::get(&mut tx, ctx.org()).await?;
+        // Judge the override by laying it on the defaults.
+        merge_rule(&default_rule(&org), std::slice::from_ref(&layer)).map_err(|e| ServiceError::invalid("rule", e))?;
+        let key = self.scope_key(&mut tx, ctx, scope).await?;
+        let before = store::rule_layers(&mut tx, ctx.org(), std::slice::from_ref(&key)).await?.pop().map(|(_, t)| t);
+        if fields.is_empty() {
+            store::delete_rule(&mut tx, ctx.org(), &key).await?;
+        } else {
+            store::put_rule(&mut tx, ctx.org(), &key, &layer.to_string()).await?;
+        }
+        let employee = match scope {
+            RuleScope::Employee(id) => Some(id),
+            _ => None,
+        };
+        store::invalidate(&mut tx, ctx.org(), employee, None).await?;
+        let before = before.map(|t| parse_layer(&t)).transpose()?;
+        audit::record(&mut tx, ctx, "work_rule.update", "work_rule", &key, before.as_ref(), Some(&layer)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(layer)
+    }
+
+    async fn scope_key(&self, conn: &mut Conn, ctx: &Ctx, scope: &RuleScope) -> ServiceResult<String> {
+        Ok(match scope {
+            RuleScope::Organization => "org".to_owned(),
+            RuleScope::Department(id) => {
+                departments::get(conn, ctx.org(), id).await.or_not_found(|| format!("no department with id {id}"))?;
+                format!("department:{id}")
+            }
+            RuleScope::Employee(id) => {
+                employees::get(conn, ctx.org(), id).await.or_not_found(|| format!("no employee with id {id}"))?;
+                format!("employee:{id}")
+            }
+        })
+    }
+
+    pub async fn calendar(
+        &self,
+        ctx: &Ctx,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ServiceResult<Vec<(NaiveDate, CalendarEntry)>> {
+        let mut conn = self.db.conn().await?;
+        let org = orgs::get(&mut conn, ctx.org()).await?;
+        Ok(load_calendar(&mut conn, &org, from, to).await?.entries.into_iter().collect())
+    }
+
+    /// Sets (or with `None`, clears) calendar days of the organisation.
+    pub async fn set_calendar(&self, ctx: &Ctx, days: &[(NaiveDate, Option<CalendarEntry>)]) -> ServiceResult<()> {
+        require_rule_admin(ctx)?;
+        let mut tx = self.db.begin().await?;
+        for (day, entry) in days {
+            match entry {
+                Some(entry) => {
+                    let kind = serde_json::to_value(entry.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    store::put_calendar_day(&mut tx, ctx.org(), *day, &kind, &entry.name).await?;
+                }
+                None => {
+                    store::delete_calendar_day(&mut tx, ctx.org(), *day).await?;
+                }
+            }
+        }
+        if let Some(first) = days.iter().map(|(d, _)| *d).min() {
+            store::invalidate(&mut tx, ctx.org(), None, Some((first - Duration::days(7), store::end_of_time())))
+                .await?;
+        }
+        let changes: Vec<Value> = days.iter().map(|(d, e)| serde_json::json!({"date": d, "entry": e})).collect();
+        audit::record(&mut tx, ctx, "calendar.update", "calendar", "calendar", audit::NOTHING, Some(&changes)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    pub async fn shifts(&self, ctx: &Ctx) -> ServiceResult<Vec<ShiftDef>> {
+        let mut conn = self.db.conn().await?;
+        store::shifts(&mut conn, ctx.org())
+            .await?
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(|e| StoreError::Corrupt(format!("shift: {e}")).into()))
+            .collect()
+    }
+
+    pub async fn put_shift(&self, ctx: &Ctx, shift: ShiftDef) -> ServiceResult<ShiftDef> {
+        require_rule_admin(ctx)?;
+        let mut errors = dakoku_domain::ValidationErrors::default();
+        dakoku_domain::validate::code(&mut errors, "code", &shift.code);
+        dakoku_domain::validate::required_text(&mut errors, "name", &shift.name, 100);
+        if shift.start == shift.end {
+            errors.add("end", "a shift cannot end when it starts");
+        }
+        errors.into_result()?;
+        let mut tx = self.db.begin().await?;
+        let text = serde_json::to_string(&shift).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store::put_shift(&mut tx, ctx.org(), &shift.code, &text).await?;
+        store::invalidate(&mut tx, ctx.org(), None, None).await?;
+        audit::record(&mut tx, ctx, "shift.update", "shift", &shift.code, audit::NOTHING, Some(&shift)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(shift)
+    }
+
+    /// Assigns shifts (or days off, with `None`) to an employee's days.
+    pub async fn set_roster(
+        &self,
+        ctx: &Ctx,
+        employee: &EmployeeId,
+        days: &[(NaiveDate, Option<String>)],
+    ) -> ServiceResult<()> {
+        require_rule_admin(ctx)?;
+        let mut tx = self.db.begin().await?;
+        employees::get(&mut tx, ctx.org(), employee)
+            .await
+            .or_not_found(|| format!("no employee with id {employee}"))?;
+        let known: Vec<String> = store::shifts(&mut tx, ctx.org())
+            .await?
+            .iter()
+            .filter_map(|t| serde_json::from_str::<ShiftDef>(t).ok().map(|s| s.code))
+            .collect();
+        let mut errors = dakoku_domain::ValidationErrors::default();
+        for (day, code) in days {
+            if let Some(code) = code {
+                if !known.contains(code) {
+                    errors.add("assignments", format!("{day}: no shift with code '{code}'"));
+                }
+            }
+        }
+        errors.into_result()?;
+        for (day, code) in days {
+            store::set_roster(&mut tx, ctx.org(), employee, *day, code.as_deref()).await?;
+        }
+        if let Some(first) = days.iter().map(|(d, _)| *d).min() {
+            store::invalidate(
+                &mut tx,
+                ctx.org(),
+                Some(employee),
+                Some((first - Duration::days(7), store::end_of_time())),
+            )
+            .await?;
+        }
+        let changes: Vec<Value> = days.iter().map(|(d, c)| serde_json::json!({"date": d, "shift": c})).collect();
+        audit::record(&mut tx, ctx, "roster.update", "employee", employee.as_str(), audit::NOTHING, Some(&changes))
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Moves a month through its workflow. `action` is `submit`, `approve` or `send-back`.
+    pub async fn month_action(
+        &self,
+        ctx: &Ctx,
+        employee: &EmployeeId,
+        month: YearMonth,
+        action: &str,
+        comment: Option<String>,
+    ) -> ServiceResult<MonthState> {
+        let mut tx = self.db.begin().await?;
+        let employee = visible_employee(&mut tx, ctx, employee).await?;
+        let key = month.text();
+        let before = store::month_state(&mut tx, ctx.org(), &employee.id, &key).await?;
+        let is_self = ctx.actor.is_self(&employee.id);
+        // Nobody but an admin decides on their own month.
+        let not_own = !is_self || ctx.actor.is_admin();
+        let allowed = match (action, before.status.as_str()) {
+            ("submit", _) => is_self || ctx.actor.manages_people(),
+            ("send-back", "approved") => ctx.actor.manages_people() && not_own,
+            ("approve" | "send-back", _) => {
+                (ctx.actor.manages_people() || ctx.actor.role == dakoku_domain::Role::Manager) && not_own
+            }
+            _ => return Err(ServiceError::NotFound(format!("no month action '{action}'"))),
+        };
+        if !allowed {
+            return Err(ServiceError::Forbidden(match (action, before.status.as_str()) {
+                ("submit", _) => "only the employee or HR submits a month".to_owned(),
+                ("send-back", "approved") => "only HR reopens an approved month".to_owned(),
+                _ => "only the employee's manager or HR decides on a month, and never on their own".to_owned(),
+            }));
+        }
+        let now = Utc::now();
+        let by = Some(ctx.recorder.to_db());
+        let after = match (action, before.status.as_str()) {
+            ("submit", "open") => MonthState {
+                status: "submitted".into(),
+                submitted_at: Some(now),
+                submitted_by: by,
+                comment: comment.or(before.comment.clone()),
+                ..before.clone()
+            },
+            ("approve", "submitted") => MonthState {
+                status: "approved".into(),
+                decided_at: Some(now),
+                decided_by: by,
+                comment,
+                ..before.clone()
+            },
+            ("send-back", "submitted" | "approved") => {
+                MonthState { status: "open".into(), decided_at: Some(now), decided_by: by, comment, ..before.clone() }
+            }
+            (_, status) => {
+                let verb = match action {
+                    "submit" => "submitted",
+                    "approve" => "approved",
+                    _ => "sent back",
+                };
+                return Err(ServiceError::Conflict(format!("{key} is {status}; it cannot be {verb}")));
+            }
+        };
+        let snapshot = if after.status == "approved" {
+            let org = orgs::get(&mut tx, ctx.org()).await?;
+            let rule = rule_for(&mut tx, &org, &employee).await?;
+            let (days, summary) = month_figures(&mut tx, &org, &employee, &rule, month, Utc::now()).await?;
+            Some(serde_json::to_string(&Snapshot { days, summary }).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        } else {
+            None
+        };
+        store::put_month_state(&mut tx, ctx.org(), &employee.id, &key, &after, snapshot.as_deref()).await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            &format!("timesheet.{action}"),
+            "timesheet",
+            &format!("{}:{key}", employee.id),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(after)
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: one binary, every test against a real database on both backends, over
+//! real HTTP on loopback (see `helpers`).
+
+mod helpers;
+
+mod api;
+mod authz;
+mod bad_input;
+mod jobs;
+mod process;
+mod scenarios;
+mod workflow;
