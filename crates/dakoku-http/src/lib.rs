@@ -91,6 +91,7 @@ pub fn router(service: Service, max_body_bytes: usize) -> Router {
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn(move |request, next| refuse_oversized(max_body_bytes, request, next)))
         .layer(middleware::from_fn(record_metrics))
         .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(ApiError::internal())))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -100,6 +101,38 @@ pub fn router(service: Service, max_body_bytes: usize) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Refuses a body whose declared length is over the limit before any handler runs, after reading
+/// and discarding a bounded amount of it. Closing a connection with unread request bytes makes the
+/// kernel send a reset that can destroy the 413 before the client reads it; draining first (as a
+/// lingering close would) lets the client see the clear error instead of a broken connection.
+async fn refuse_oversized(max_body_bytes: usize, request: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    const DRAIN_AT_MOST: usize = 16 * 1024 * 1024;
+    const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let Some(declared) = declared.filter(|&n| n > max_body_bytes) else {
+        return next.run(request).await;
+    };
+    let refusal = ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the request body is {declared} bytes; at most {max_body_bytes} are accepted"),
+    );
+    if declared <= DRAIN_AT_MOST {
+        let mut body = request.into_body();
+        let drain = async {
+            while let Some(Ok(_)) = body.frame().await {}
+        };
+        let _ = tokio::time::timeout(DRAIN_FOR, drain).await;
+    }
+    let mut response = axum::response::IntoResponse::into_response(refusal);
+    response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    response
 }
 
 async fn record_metrics(request: Request, next: Next) -> Response {
