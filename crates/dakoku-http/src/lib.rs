@@ -125,9 +125,7 @@ async fn refuse_oversized(max_body_bytes: usize, request: Request, next: Next) -
     );
     if declared <= DRAIN_AT_MOST {
         let mut body = request.into_body();
-        let drain = async {
-            while let Some(Ok(_)) = body.frame().await {}
-        };
+        let drain = async { while let Some(Ok(_)) = body.frame().await {} };
         let _ = tokio::time::timeout(DRAIN_FOR, drain).await;
     }
     let mut response = axum::response::IntoResponse::into_response(refusal);

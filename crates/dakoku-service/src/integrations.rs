@@ -9,9 +9,9 @@ use crate::{audit, Ctx, PageRequest, Service, ServiceError, ServiceResult};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use dakoku_domain::{validate, EmployeeId, IntegrationId, Platform, ValidationErrors};
+use dakoku_domain::{validate, EmployeeId, IntegrationId, OrgId, Platform, ValidationErrors};
 use dakoku_store::integrations::{self, Link, StoredIntegration};
-use dakoku_store::{employees, StoreError};
+use dakoku_store::{chat, employees, StoreError};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -38,6 +38,24 @@ pub struct OpenIntegration {
 
 fn secrets_context(id: &IntegrationId) -> String {
     format!("integration:{id}:secrets")
+}
+
+fn token_context(id: &IntegrationId) -> String {
+    format!("integration:{id}:token")
+}
+
+/// A platform access token, with the sealed form it is stored under.
+#[derive(Clone)]
+pub struct PlatformToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    sealed: String,
+}
+
+impl std::fmt::Debug for PlatformToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformToken").field("token", &"(secret)").field("expires_at", &self.expires_at).finish()
+    }
 }
 
 fn callback_context(id: &IntegrationId) -> String {
@@ -153,10 +171,58 @@ impl Service {
         if stored.platform != platform {
             return Err(ServiceError::NotFound("no such callback".into()));
         }
+        self.open(stored)
+    }
+
+    /// Opens an integration by id, for jobs that act on it (they carry their organisation).
+    pub async fn open_integration(&self, org: &OrgId, id: &IntegrationId) -> ServiceResult<OpenIntegration> {
+        let mut conn = self.db.conn().await?;
+        let stored =
+            integrations::get(&mut conn, org, id).await.or_not_found(|| format!("no integration with id {id}"))?;
+        self.open(stored)
+    }
+
+    fn open(&self, stored: StoredIntegration) -> ServiceResult<OpenIntegration> {
         let plain = self.cipher.decrypt(&stored.secrets_sealed, &secrets_context(&stored.id))?;
         let secrets =
             serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("integration secrets: {e}")))?;
         Ok(OpenIntegration { stored, secrets })
+    }
+
+    /// The platform access token every instance shares, if one is stored and still good
+    /// `margin` from now.
+    pub async fn platform_token(
+        &self,
+        integration: &IntegrationId,
+        margin: chrono::Duration,
+    ) -> ServiceResult<Option<PlatformToken>> {
+        let mut conn = self.db.conn().await?;
+        let Some(stored) = chat::token(&mut conn, integration).await? else { return Ok(None) };
+        if stored.expires_at <= Utc::now() + margin {
+            return Ok(None);
+        }
+        let plain = self.cipher.decrypt(&stored.sealed, &token_context(integration))?;
+        let token = String::from_utf8(plain).map_err(|_| StoreError::Corrupt("platform token".into()))?;
+        Ok(Some(PlatformToken { token, expires_at: stored.expires_at, sealed: stored.sealed }))
+    }
+
+    pub async fn save_platform_token(
+        &self,
+        integration: &IntegrationId,
+        token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> ServiceResult<PlatformToken> {
+        let sealed = self.cipher.encrypt(token.as_bytes(), &token_context(integration));
+        let mut conn = self.db.conn().await?;
+        chat::put_token(&mut conn, integration, &chat::StoredToken { sealed: sealed.clone(), expires_at }).await?;
+        Ok(PlatformToken { token: token.to_owned(), expires_at, sealed })
+    }
+
+    /// Drops a token the platform refused, unless another instance has replaced it already.
+    pub async fn forget_platform_token(&self, integration: &IntegrationId, token: &PlatformToken) -> ServiceResult<()> {
+        let mut conn = self.db.conn().await?;
+        chat::forget_token(&mut conn, integration, &token.sealed).await?;
+        Ok(())
     }
 
     pub async fn link_employee(

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod corrections;
 pub mod departments;
 pub mod employees;

@@ -14,7 +14,7 @@ use dakoku_domain::{
     ValidationErrors,
 };
 use dakoku_store::punches::{self, Filter};
-use dakoku_store::{idempotency, StoreError};
+use dakoku_store::{idempotency, Conn, StoreError};
 
 /// How far a punch's time may lie from the server's clock when an employee sets it
 /// themselves; only admin and HR enter punches for other times.
@@ -61,6 +61,75 @@ pub fn validate_idempotency_key(key: &str) -> ServiceResult<()> {
     Ok(())
 }
 
+/// Stores a punch inside the caller's transaction: checks the employee, the month lock and a
+/// redelivered platform event, then writes the ledger row, its audit entry and outbox jobs.
+pub(crate) async fn insert_punch(
+    tx: &mut Conn,
+    ctx: &Ctx,
+    input: NewPunch,
+    now: DateTime<Utc>,
+) -> ServiceResult<Recorded> {
+    let mut errors = ValidationErrors::default();
+    let note = validate::optional_text(&mut errors, "note", input.note.as_deref(), 500);
+    if let Some(location) = &input.location {
+        check_location(&mut errors, location);
+    }
+    let at = input.at.unwrap_or(now);
+    if at > now + Duration::minutes(CLOCK_TOLERANCE_MINUTES) {
+        errors.add("at", "lies in the future");
+    } else if !ctx.actor.manages_people() && (now - at).num_minutes().abs() > CLOCK_TOLERANCE_MINUTES {
+        errors.add("at", "only admin and HR record punches for another time; ask for a correction instead");
+    }
+    errors.into_result()?;
+
+    let employee = match visible_employee(tx, ctx, &input.employee_id).await {
+        Ok(e) => e,
+        Err(ServiceError::NotFound(m)) => return Err(ServiceError::invalid("employee_id", m)),
+        Err(e) => return Err(e),
+    };
+    if !ctx.actor.can_punch_for(&employee.id) {
+        return Err(ServiceError::Forbidden("only admin and HR record punches for other employees".into()));
+    }
+    if employee.status == EmployeeStatus::Retired {
+        return Err(ServiceError::Unprocessable(format!("employee {} is retired", employee.code)));
+    }
+    // A platform event delivered again is answered with what it made the first time, even
+    // if its month has been closed since.
+    if let (Some(integration), Some(event)) = (&input.integration_id, &input.external_event_id) {
+        match punches::find_by_event(tx, integration, event).await {
+            Ok(stored) => return Ok(Recorded::AlreadyStored(stored)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let org = dakoku_store::orgs::get(tx, ctx.org()).await?;
+    let (rule, work_date) = check_month_open(tx, &org, &employee, at).await?;
+
+    let punch = Punch {
+        id: PunchId::new(),
+        org_id: ctx.org().clone(),
+        employee_id: employee.id,
+        kind: input.kind,
+        at,
+        source: input.source,
+        recorded_by: ctx.recorder.clone(),
+        note,
+        location: input.location,
+        integration_id: input.integration_id,
+        external_event_id: input.external_event_id,
+        supersedes: None,
+        voids: false,
+        correction_id: None,
+        created_at: now,
+    };
+    punches::insert(tx, &punch).await?;
+    let (from, to) = affected_days(&rule, work_date);
+    dakoku_store::timesheets::invalidate(tx, ctx.org(), Some(&punch.employee_id), Some((from, to))).await?;
+    audit::record(tx, ctx, "punch.create", "punch", punch.id.as_str(), audit::NOTHING, Some(&punch)).await?;
+    enqueue_event(tx, ctx.org(), "punch.created", punch.id.as_str(), &punch).await?;
+    Ok(Recorded::Created(punch))
+}
+
 impl Service {
     pub async fn record_punch(
         &self,
@@ -69,19 +138,7 @@ impl Service {
         idempotency: Option<Idempotency<'_>>,
     ) -> ServiceResult<Recorded> {
         let now = Utc::now();
-        let mut errors = ValidationErrors::default();
-        let note = validate::optional_text(&mut errors, "note", input.note.as_deref(), 500);
-        if let Some(location) = &input.location {
-            check_location(&mut errors, location);
-        }
-        let at = input.at.unwrap_or(now);
-        if at > now + Duration::minutes(CLOCK_TOLERANCE_MINUTES) {
-            errors.add("at", "lies in the future");
-        } else if !ctx.actor.manages_people() && (now - at).num_minutes().abs() > CLOCK_TOLERANCE_MINUTES {
-            errors.add("at", "only admin and HR record punches for another time; ask for a correction instead");
-        }
-        errors.into_result()?;
-
+        let event = input.integration_id.clone().zip(input.external_event_id.clone());
         let mut tx = self.db.begin().await?;
         if let Some(idem) = &idempotency {
             validate_idempotency_key(idem.key)?;
@@ -98,68 +155,25 @@ impl Service {
                 };
             }
         }
-
-        let employee = match visible_employee(&mut tx, ctx, &input.employee_id).await {
-            Ok(e) => e,
-            Err(ServiceError::NotFound(m)) => return Err(ServiceError::invalid("employee_id", m)),
-            Err(e) => return Err(e),
-        };
-        if !ctx.actor.can_punch_for(&employee.id) {
-            return Err(ServiceError::Forbidden("only admin and HR record punches for other employees".into()));
-        }
-        if employee.status == EmployeeStatus::Retired {
-            return Err(ServiceError::Unprocessable(format!("employee {} is retired", employee.code)));
-        }
-        // A platform event delivered again is answered with what it made the first time, even
-        // if its month has been closed since.
-        if let (Some(integration), Some(event)) = (&input.integration_id, &input.external_event_id) {
-            match punches::find_by_event(&mut tx, integration, event).await {
-                Ok(stored) => return Ok(Recorded::AlreadyStored(stored)),
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let org = dakoku_store::orgs::get(&mut tx, ctx.org()).await?;
-        let (rule, work_date) = check_month_open(&mut tx, &org, &employee, at).await?;
-
-        let punch = Punch {
-            id: PunchId::new(),
-            org_id: ctx.org().clone(),
-            employee_id: employee.id,
-            kind: input.kind,
-            at,
-            source: input.source,
-            recorded_by: ctx.recorder.clone(),
-            note,
-            location: input.location,
-            integration_id: input.integration_id,
-            external_event_id: input.external_event_id,
-            supersedes: None,
-            voids: false,
-            correction_id: None,
-            created_at: now,
-        };
-        match punches::insert(&mut tx, &punch).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) if punch.external_event_id.is_some() => {
+        let recorded = match insert_punch(&mut tx, ctx, input, now).await {
+            // Two deliveries of one platform event raced; the other one stored it.
+            Err(ServiceError::Internal(StoreError::Conflict(conflict))) => {
                 drop(tx);
-                let (Some(integration), Some(event)) = (&punch.integration_id, &punch.external_event_id) else {
-                    return Err(ServiceError::Conflict("punch already stored".into()));
+                let Some((integration, event)) = event else {
+                    return Err(StoreError::Conflict(conflict).into());
                 };
                 let mut conn = self.db.conn().await?;
-                return Ok(Recorded::AlreadyStored(punches::find_by_event(&mut conn, integration, event).await?));
+                return Ok(Recorded::AlreadyStored(punches::find_by_event(&mut conn, &integration, &event).await?));
             }
-            Err(e) => return Err(e.into()),
+            other => other?,
+        };
+        if let (Recorded::Created(punch), Some(idem)) = (&recorded, &idempotency) {
+            idempotency::save_response(&mut tx, ctx.org().as_str(), idem.key, 201, &(idem.render)(punch)).await?;
         }
-        let (from, to) = affected_days(&rule, work_date);
-        dakoku_store::timesheets::invalidate(&mut tx, ctx.org(), Some(&punch.employee_id), Some((from, to))).await?;
-        audit::record(&mut tx, ctx, "punch.create", "punch", punch.id.as_str(), audit::NOTHING, Some(&punch)).await?;
-        enqueue_event(&mut tx, ctx.org(), "punch.created", punch.id.as_str(), &punch).await?;
-        if let Some(idem) = &idempotency {
-            idempotency::save_response(&mut tx, ctx.org().as_str(), idem.key, 201, &(idem.render)(&punch)).await?;
+        if matches!(recorded, Recorded::Created(_)) {
+            tx.commit().await.map_err(StoreError::from)?;
         }
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(Recorded::Created(punch))
+        Ok(recorded)
     }
 
     pub async fn list_punches(&self, ctx: &Ctx, filter: &Filter, page: &PageRequest) -> ServiceResult<Listed<Punch>> {

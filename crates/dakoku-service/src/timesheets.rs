@@ -134,7 +134,7 @@ pub(crate) async fn rule_for(conn: &mut Conn, org: &Organization, employee: &Emp
 }
 
 /// The instant a working day begins (its local day boundary).
-fn day_begins(rule: &WorkRule, date: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn day_begins(rule: &WorkRule, date: NaiveDate) -> DateTime<Utc> {
     local_instant(rule, date, rule.day_boundary)
 }
 

@@ -6,6 +6,7 @@
 //! `&mut AnyConnection` so the caller decides the transaction.
 
 pub mod audit;
+pub mod chat;
 pub mod departments;
 pub mod employees;
 pub mod idempotency;

@@ -1,0 +1,28 @@
+-- Chat platforms: inbound events seen (a redelivered callback is handled once), the access
+-- tokens each integration holds (sealed, shared by every instance), and the one-time codes
+-- employees send to a bot to link their chat account.
+
+CREATE TABLE inbound_events (
+    integration_id TEXT NOT NULL REFERENCES integrations (id),
+    event_key      TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    PRIMARY KEY (integration_id, event_key)
+);
+CREATE INDEX inbound_events_age ON inbound_events (created_at);
+
+CREATE TABLE platform_tokens (
+    integration_id TEXT PRIMARY KEY REFERENCES integrations (id),
+    token_sealed   TEXT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL
+);
+
+CREATE TABLE link_codes (
+    org_id      TEXT NOT NULL REFERENCES organizations (id),
+    code_hash   TEXT NOT NULL,
+    employee_id TEXT NOT NULL REFERENCES employees (id),
+    expires_at  BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (org_id, code_hash)
+);
+CREATE INDEX link_codes_employee ON link_codes (employee_id);
