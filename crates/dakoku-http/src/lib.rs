@@ -73,8 +73,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (router, doc)
 }
 
-/// The whole HTTP application.
-pub fn router(service: Service, max_body_bytes: usize) -> Router {
+/// The whole HTTP application; `hooks` are the chat platforms' callback routes, served under
+/// the same limits, logs and metrics as the API.
+pub fn router(service: Service, max_body_bytes: usize, hooks: Router) -> Router {
     let state = AppState { service, metrics: metrics_handle() };
     let (api, doc) = api();
     let doc = std::sync::Arc::new(doc);
@@ -88,6 +89,8 @@ pub fn router(service: Service, max_body_bytes: usize) -> Router {
             }),
         )
         .merge(health::router())
+        .with_state(state)
+        .merge(hooks)
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -97,10 +100,18 @@ pub fn router(service: Service, max_body_bytes: usize) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+            tracing::info_span!("http", method = %request.method(), path = %loggable_path(request.uri().path()), request_id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+}
+
+/// The request path as it may be logged: a callback URL's last segment is the integration's
+/// secret, so only the platform part of `/hooks/{platform}/{token}` is kept.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/hooks/").and_then(|rest| rest.split_once('/')) {
+        Some((platform, _)) => format!("/hooks/{platform}/(token)").into(),
+        None => path.into(),
+    }
 }
 
 /// Refuses a body whose declared length is over the limit before any handler runs, after reading

@@ -5,6 +5,7 @@ pub mod cli;
 
 use anyhow::Context;
 use dakoku_config::{Cipher, Config};
+use dakoku_platforms::Platforms;
 use dakoku_service::Service;
 use dakoku_store::Db;
 use dakoku_worker::{Worker, WorkerConfig};
@@ -26,6 +27,7 @@ pub async fn open_service(config: &Config) -> anyhow::Result<Service> {
 pub struct Application {
     listener: TcpListener,
     service: Service,
+    platforms: Platforms,
     config: Config,
 }
 
@@ -34,7 +36,8 @@ impl Application {
         let service = open_service(&config).await?;
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self { listener, service, config })
+        let platforms = Platforms::new(service.clone());
+        Ok(Self { listener, service, platforms, config })
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
@@ -45,8 +48,13 @@ impl Application {
         &self.service
     }
 
+    pub fn platforms(&self) -> &Platforms {
+        &self.platforms
+    }
+
+    /// A worker with every job handler: webhooks and the chat platforms' senders.
     pub fn worker(&self) -> Worker {
-        Worker::new(
+        let mut worker = Worker::new(
             self.service.clone(),
             WorkerConfig {
                 instance_id: self.config.instance_id.clone(),
@@ -55,7 +63,9 @@ impl Application {
                 lease: self.config.job_lease,
                 shutdown_grace: self.config.shutdown_grace,
             },
-        )
+        );
+        self.platforms.install(&mut worker);
+        worker
     }
 
     /// Serves HTTP and runs the worker until `shutdown` resolves, then stops both gracefully:
@@ -67,7 +77,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = with_worker.then(|| tokio::spawn(self.worker().run(stop_rx.clone())));
-        let app = dakoku_http::router(self.service.clone(), self.config.max_body_bytes);
+        let app = dakoku_http::router(self.service.clone(), self.config.max_body_bytes, self.platforms.hooks());
         tracing::info!(address = %self.local_addr(), database = ?self.config.database_url, "dakoku is serving");
         let mut http_stop = stop_rx.clone();
         let serving = axum::serve(self.listener, app).with_graceful_shutdown(async move {

@@ -1,0 +1,37 @@
+//! The chat platforms at dakoku's edge. Each module speaks one platform's protocol: it checks
+//! and decodes callbacks into the platform-neutral events of `dakoku_service::chat`, and sends
+//! the replies the core queued. Nothing here decides attendance; the core does.
+
+pub mod lineworks;
+pub mod pace;
+pub mod render;
+
+use axum::routing::post;
+use axum::Router;
+use dakoku_service::Service;
+use dakoku_worker::Worker;
+use std::sync::Arc;
+
+/// The adapters of one process: their callback routes and their job handlers.
+#[derive(Clone)]
+pub struct Platforms {
+    pub lineworks: Arc<lineworks::LineWorks>,
+}
+
+impl Platforms {
+    pub fn new(service: Service) -> Self {
+        Self { lineworks: Arc::new(lineworks::LineWorks::new(service)) }
+    }
+
+    /// The `/hooks/...` routes.
+    pub fn hooks(&self) -> Router {
+        Router::new()
+            .route("/hooks/lineworks/{token}", post(lineworks::hook::callback))
+            .with_state(self.lineworks.clone())
+    }
+
+    /// Registers the senders on a worker.
+    pub fn install(&self, worker: &mut Worker) {
+        worker.register(Arc::new(lineworks::sender::MessageSender::new(self.lineworks.clone())));
+    }
+}

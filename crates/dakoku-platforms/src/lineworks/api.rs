@@ -1,0 +1,376 @@
+//! Calls to LINE WORKS API 2.0: the service-account token (JWT bearer grant), message sending,
+//! user lookup, bot and rich-menu management. Tokens are kept sealed in the database, so
+//! every worker and instance shares one; a 401 drops it and the call is made once more with
+//! a fresh one.
+
+use crate::pace::Pacer;
+use crate::render::truncate_chars;
+use chrono::{Duration as ChronoDuration, Utc};
+use dakoku_domain::IntegrationId;
+use dakoku_service::chat::{ChatReply, OutgoingMessage, Room};
+use dakoku_service::integrations::{OpenIntegration, PlatformToken};
+use dakoku_service::Service;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.worksmobile.com/oauth2/v2.0";
+pub const DEFAULT_API_BASE_URL: &str = "https://www.worksapis.com/v1.0";
+/// Half of the Standard plan's 240 calls a minute per API, as advised for sustained use.
+const DEFAULT_CALLS_PER_MINUTE: u32 = 120;
+/// A token is renewed this long before it expires, so no call carries one that dies in flight.
+const TOKEN_MARGIN_SECONDS: i64 = 120;
+
+/// An integration's LINE WORKS settings, secrets included. Never logged.
+#[derive(Clone)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub service_account: String,
+    pub private_key: String,
+    pub bot_id: String,
+    pub bot_secret: String,
+    pub domain_id: Option<String>,
+    pub scopes: String,
+    pub auth_base_url: String,
+    pub api_base_url: String,
+    pub calls_per_minute: u32,
+}
+
+fn setting(map: &Map<String, Value>, name: &str) -> Option<String> {
+    match map.get(name)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl Credentials {
+    pub fn of(integration: &OpenIntegration) -> Result<Self, ApiError> {
+        let public = &integration.stored.settings;
+        let secret = &integration.secrets;
+        let need = |map: &Map<String, Value>, name: &str| {
+            setting(map, name).ok_or_else(|| ApiError::Setup(format!("the setting {name} is missing")))
+        };
+        Ok(Self {
+            client_id: need(public, "client_id")?,
+            client_secret: need(secret, "client_secret")?,
+            service_account: need(public, "service_account")?,
+            private_key: need(secret, "private_key")?,
+            bot_id: need(public, "bot_id")?,
+            bot_secret: need(secret, "bot_secret")?,
+            domain_id: setting(public, "domain_id"),
+            scopes: setting(public, "scopes").unwrap_or_else(|| "bot user.read".to_owned()),
+            auth_base_url: setting(public, "auth_base_url")
+                .unwrap_or_else(|| DEFAULT_AUTH_BASE_URL.to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            api_base_url: setting(public, "api_base_url")
+                .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            calls_per_minute: public
+                .get("calls_per_minute")
+                .and_then(Value::as_u64)
+                .map(|n| n.clamp(1, 10_000) as u32)
+                .unwrap_or(DEFAULT_CALLS_PER_MINUTE),
+        })
+    }
+}
+
+/// Why a call did not succeed, in terms the caller can act on.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The integration's settings cannot work (missing value, unreadable key).
+    Setup(String),
+    /// The auth server refused the credentials.
+    Auth { status: u16, error: String, description: String },
+    /// The API refused the token even after a fresh one was fetched.
+    Unauthorized(String),
+    /// 429: try again after the given delay.
+    RateLimited { after: Duration },
+    /// 5xx or no answer: try again later.
+    Unavailable(String),
+    /// Any other refusal (bad request, forbidden, not found): trying again will not help.
+    Refused { status: u16, code: String, description: String },
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Setup(m) => write!(f, "setup: {m}"),
+            ApiError::Auth { status, error, description } => {
+                write!(f, "token request refused ({status} {error}): {description}")
+            }
+            ApiError::Unauthorized(m) => write!(f, "401 UNAUTHORIZED: {m}"),
+            ApiError::RateLimited { after } => write!(f, "429 TOO_MANY_REQUESTS, retry in {}s", after.as_secs()),
+            ApiError::Unavailable(m) => write!(f, "unavailable: {m}"),
+            ApiError::Refused { status, code, description } => write!(f, "{status} {code}: {description}"),
+        }
+    }
+}
+
+/// The LINE WORKS client shared by the hooks, the sender and the admin calls.
+pub struct LineWorks {
+    pub(crate) service: Service,
+    http: reqwest::Client,
+    pacer: Pacer,
+    /// One token fetch at a time per integration in this process.
+    fetching: Mutex<HashMap<IntegrationId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+/// A JSON number or a numeric string (both forms of `expires_in` are seen).
+fn seconds(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl LineWorks {
+    pub fn new(service: Service) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a default HTTP client builds");
+        Self { service, http, pacer: Pacer::default(), fetching: Mutex::new(HashMap::new()) }
+    }
+
+    /// The signed service-account assertion (RS256, one hour, the longest allowed).
+    pub fn assertion(creds: &Credentials) -> Result<String, ApiError> {
+        let key = EncodingKey::from_rsa_pem(creds.private_key.as_bytes()).map_err(|_| {
+            ApiError::Setup(
+                "the Private Key is not an RSA private key in PEM form (-----BEGIN PRIVATE KEY-----)".to_owned(),
+            )
+        })?;
+        let now = Utc::now().timestamp();
+        let claims = Claims { iss: &creds.client_id, sub: &creds.service_account, iat: now, exp: now + 3600 };
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key)
+            .map_err(|e| ApiError::Setup(format!("cannot sign the service-account assertion: {e}")))
+    }
+
+    /// A token good for at least two more minutes: the shared one, or a new one.
+    pub async fn token(&self, integration: &IntegrationId, creds: &Credentials) -> Result<PlatformToken, ApiError> {
+        let margin = ChronoDuration::seconds(TOKEN_MARGIN_SECONDS);
+        let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
+        if let Some(token) = self.service.platform_token(integration, margin).await.map_err(unavailable)? {
+            return Ok(token);
+        }
+        let lock = {
+            let mut fetching = self.fetching.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            fetching.entry(integration.clone()).or_default().clone()
+        };
+        let _guard = lock.lock().await;
+        // Another task may have fetched one while this one waited.
+        if let Some(token) = self.service.platform_token(integration, margin).await.map_err(unavailable)? {
+            return Ok(token);
+        }
+        let assertion = Self::assertion(creds)?;
+        let form = [
+            ("assertion", assertion.as_str()),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("client_id", creds.client_id.as_str()),
+            ("client_secret", creds.client_secret.as_str()),
+            ("scope", creds.scopes.as_str()),
+        ];
+        let response = self
+            .http
+            .post(format!("{}/token", creds.auth_base_url))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot reach the auth server: {e}")))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            if status.is_server_error() {
+                return Err(ApiError::Unavailable(format!("auth server answered {status}")));
+            }
+            let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+            return Err(ApiError::Auth {
+                status: status.as_u16(),
+                error: Some(field("error")).filter(|e| !e.is_empty()).unwrap_or_else(|| field("code")),
+                description: Some(field("error_description"))
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or_else(|| field("description")),
+            });
+        }
+        let access = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
+        let Some(access) = access else {
+            return Err(ApiError::Unavailable("the token answer has no access_token".into()));
+        };
+        let lifetime = seconds(body.get("expires_in")).unwrap_or(3600).max(TOKEN_MARGIN_SECONDS + 1);
+        let expires_at = Utc::now() + ChronoDuration::seconds(lifetime);
+        self.service.save_platform_token(integration, access, expires_at).await.map_err(unavailable)
+    }
+
+    /// One API call: paced, with the shared token, retried once with a fresh token on 401.
+    /// Returns the status and the JSON body (`Null` when there is none).
+    pub async fn call(
+        &self,
+        integration: &IntegrationId,
+        creds: &Credentials,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value), ApiError> {
+        let operation = format!("{integration} {method} {}", operation_of(path));
+        let mut refreshed = false;
+        loop {
+            let token = self.token(integration, creds).await?;
+            self.pacer.wait(&operation, creds.calls_per_minute).await;
+            let mut request =
+                self.http.request(method.clone(), format!("{}{path}", creds.api_base_url)).bearer_auth(&token.token);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response =
+                request.send().await.map_err(|e| ApiError::Unavailable(format!("cannot reach LINE WORKS: {e}")))?;
+            let status = response.status();
+            let reset = response
+                .headers()
+                .get("ratelimit-reset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let text = response.text().await.unwrap_or_default();
+            let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let field = |name: &str| json.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+            match status {
+                s if s.is_success() || s == StatusCode::FOUND => return Ok((s, json)),
+                StatusCode::UNAUTHORIZED if !refreshed => {
+                    tracing::info!(%integration, "LINE WORKS refused the token; fetching a new one");
+                    let _ = self.service.forget_platform_token(integration, &token).await;
+                    refreshed = true;
+                }
+                StatusCode::UNAUTHORIZED => return Err(ApiError::Unauthorized(field("description"))),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    return Err(ApiError::RateLimited { after: Duration::from_secs(reset.unwrap_or(60).max(1)) })
+                }
+                s if s.is_server_error() => {
+                    return Err(ApiError::Unavailable(format!("LINE WORKS answered {s} {}", field("code"))))
+                }
+                s => {
+                    return Err(ApiError::Refused {
+                        status: s.as_u16(),
+                        code: field("code"),
+                        description: field("description"),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Sends a reply to the user's 1:1 room or to the group room it came from.
+    pub async fn send(&self, integration: &OpenIntegration, message: &OutgoingMessage) -> Result<(), ApiError> {
+        let creds = Credentials::of(integration)?;
+        let path = match &message.room {
+            Room::Direct => format!("/bots/{}/users/{}/messages", creds.bot_id, encode(&message.user_id)),
+            Room::Group(channel) => format!("/bots/{}/channels/{}/messages", creds.bot_id, encode(channel)),
+        };
+        let body = message_body(&message.reply);
+        self.call(&integration.stored.id, &creds, Method::POST, &path, Some(&body)).await.map(|_| ())
+    }
+
+    /// The LINE WORKS user id for a login e-mail (or a user id, returned as it is known there).
+    pub async fn find_user(&self, integration: &OpenIntegration, login: &str) -> Result<String, ApiError> {
+        let creds = Credentials::of(integration)?;
+        let path = format!("/users/{}", encode(login));
+        let (_, body) = self.call(&integration.stored.id, &creds, Method::GET, &path, None).await?;
+        body.get("userId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::Unavailable("the user answer has no userId".into()))
+    }
+}
+
+/// The limit applies per API, not per object: `/bots/{id}/users/{id}/messages` alternates
+/// collection names and ids, and the ids are left out of the key.
+fn operation_of(path: &str) -> String {
+    path.split('/')
+        .enumerate()
+        .map(|(i, segment)| if i % 2 == 0 && i > 0 { "*" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// A reply as LINE WORKS message content: text, with the next sensible punches as quick
+/// reply postback buttons (labels at most 20 characters, text at most 2,000).
+pub fn message_body(reply: &ChatReply) -> Value {
+    let mut content = json!({ "type": "text", "text": truncate_chars(&reply.text, 2000) });
+    if !reply.choices.is_empty() {
+        let items: Vec<Value> = reply
+            .choices
+            .iter()
+            .take(13)
+            .map(|choice| {
+                json!({ "action": {
+                    "type": "postback",
+                    "label": truncate_chars(&choice.label, 20),
+                    "data": truncate_chars(&choice.data, 300),
+                    "displayText": truncate_chars(&choice.label, 300),
+                }})
+            })
+            .collect();
+        content["quickReply"] = json!({ "items": items });
+    }
+    json!({ "content": content })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dakoku_service::chat::Choice;
+
+    #[test]
+    fn operations_group_calls_of_one_api() {
+        assert_eq!(operation_of("/bots/2000001/users/u%40x/messages"), "/bots/*/users/*/messages");
+        assert_eq!(operation_of("/bots/2000001/channels/abc/messages"), "/bots/*/channels/*/messages");
+        assert_eq!(operation_of("/users/taro"), "/users/*");
+    }
+
+    #[test]
+    fn message_with_quick_replies() {
+        let reply = ChatReply {
+            text: "x".repeat(2100),
+            choices: vec![Choice { label: "休憩開始".into(), data: "dakoku:punch:break_start".into() }],
+        };
+        let body = message_body(&reply);
+        assert_eq!(body["content"]["text"].as_str().map(|t| t.chars().count()), Some(2000));
+        assert_eq!(body["content"]["quickReply"]["items"][0]["action"]["type"], "postback");
+        assert_eq!(body["content"]["quickReply"]["items"][0]["action"]["displayText"], "休憩開始");
+        let plain = message_body(&ChatReply { text: "hi".into(), choices: vec![] });
+        assert!(plain["content"].get("quickReply").is_none());
+    }
+
+    #[test]
+    fn user_ids_and_emails_are_path_safe() {
+        assert_eq!(encode("taro@example.com"), "taro%40example.com");
+        assert_eq!(encode("c72af563-0f21"), "c72af563-0f21");
+        assert_eq!(encode("a/b?c"), "a%2Fb%3Fc");
+    }
+}

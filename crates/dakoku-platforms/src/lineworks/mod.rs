@@ -1,0 +1,8 @@
+//! LINE WORKS (API 2.0): the bot callback, the service-account client, the reply sender.
+
+pub mod api;
+pub mod callback;
+pub(crate) mod hook;
+pub mod sender;
+
+pub use api::{Credentials, LineWorks};

@@ -1,0 +1,18 @@
+//! Small text helpers shared by the platform renderers.
+
+/// At most `max` characters (not bytes), so multi-byte text is never cut mid-character.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cuts_on_characters() {
+        assert_eq!(super::truncate_chars("出勤しました", 2), "出勤");
+        assert_eq!(super::truncate_chars("ok", 20), "ok");
+    }
+}
