@@ -102,6 +102,28 @@ pub struct RetireEmployee {
     pub on: Option<NaiveDate>,
 }
 
+/// The outcome of a connection test: `ok` only when every check passed.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionReportDto {
+    pub ok: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub checks: Vec<dakoku_service::platform::ConnectionCheck>,
+}
+
+impl From<dakoku_service::platform::ConnectionReport> for ConnectionReportDto {
+    fn from(r: dakoku_service::platform::ConnectionReport) -> Self {
+        Self { ok: r.ok, checks: r.checks }
+    }
+}
+
+/// A one-time code to send to a chat bot; shown once.
+#[derive(Serialize, ToSchema)]
+pub struct LinkCodeDto {
+    pub employee_id: String,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct DepartmentDto {
     pub id: String,

@@ -15,23 +15,27 @@ use std::sync::Arc;
 /// The adapters of one process: their callback routes and their job handlers.
 #[derive(Clone)]
 pub struct Platforms {
+    service: Service,
     pub lineworks: Arc<lineworks::LineWorks>,
 }
 
 impl Platforms {
+    /// The adapters, registered with the service as its platform ports.
     pub fn new(service: Service) -> Self {
-        Self { lineworks: Arc::new(lineworks::LineWorks::new(service)) }
+        let lineworks = Arc::new(lineworks::LineWorks::new());
+        service.register_port(Arc::new(lineworks::port::LineWorksPort(lineworks.clone())));
+        Self { service, lineworks }
     }
 
     /// The `/hooks/...` routes.
     pub fn hooks(&self) -> Router {
         Router::new()
             .route("/hooks/lineworks/{token}", post(lineworks::hook::callback))
-            .with_state(self.lineworks.clone())
+            .with_state(self.service.clone())
     }
 
     /// Registers the senders on a worker.
     pub fn install(&self, worker: &mut Worker) {
-        worker.register(Arc::new(lineworks::sender::MessageSender::new(self.lineworks.clone())));
+        worker.register(Arc::new(lineworks::sender::MessageSender::new(self.service.clone(), self.lineworks.clone())));
     }
 }

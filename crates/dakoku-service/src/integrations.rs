@@ -236,10 +236,16 @@ impl Service {
         let mut errors = ValidationErrors::default();
         let external_user_id = validate::required_text(&mut errors, "external_user_id", external_user_id, 256);
         errors.into_result()?;
+        let open = self.open_integration(ctx.org(), integration).await?;
+        // The platform may know the user by another name (a login e-mail): ask it.
+        let external_user_id = match self.port(open.stored.platform) {
+            Some(port) => port
+                .resolve_user(self, &open, &external_user_id)
+                .await
+                .map_err(|why| ServiceError::invalid("external_user_id", why))?,
+            None => external_user_id,
+        };
         let mut tx = self.db.begin().await?;
-        integrations::get(&mut tx, ctx.org(), integration)
-            .await
-            .or_not_found(|| format!("no integration with id {integration}"))?;
         employees::get(&mut tx, ctx.org(), employee).await.map_err(|e| match e {
             StoreError::NotFound => ServiceError::invalid("employee_id", format!("no employee with id {employee}")),
             other => other.into(),

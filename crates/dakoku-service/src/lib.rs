@@ -14,6 +14,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod orgs;
 pub mod paging;
+pub mod platform;
 pub mod punches;
 pub mod timesheets;
 pub mod users;
@@ -23,7 +24,9 @@ pub use error::{ServiceError, ServiceResult};
 pub use paging::PageRequest;
 
 use dakoku_config::Cipher;
-use dakoku_domain::{Actor, OrgId, Recorder, Role, UserId};
+use dakoku_domain::{Actor, OrgId, Platform, Recorder, Role, UserId};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use dakoku_store::Db;
 
 /// Everything a use case needs: the database, the cipher for secrets, the public base URL.
@@ -32,11 +35,13 @@ pub struct Service {
     pub db: Db,
     pub cipher: Cipher,
     pub public_url: String,
+    /// The chat platform adapters this process has (see [`platform::PlatformPort`]).
+    ports: Arc<RwLock<HashMap<Platform, Arc<dyn platform::PlatformPort>>>>,
 }
 
 impl Service {
     pub fn new(db: Db, cipher: Cipher, public_url: String) -> Self {
-        Self { db, cipher, public_url }
+        Self { db, cipher, public_url, ports: Arc::default() }
     }
 }
 

@@ -2,7 +2,7 @@
 //! the background job queue.
 
 use crate::dto::{
-    AuditDto, AuditQuery, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto, LinkDto, List,
+    AuditDto, AuditQuery, ConnectionReportDto, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto, LinkDto, List,
     PageQuery, WebhookDto,
 };
 use crate::extract::{path_id, AppJson, AppQuery, Auth};
@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_integration, list_integrations))
         .routes(routes!(get_integration))
+        .routes(routes!(test_integration))
         .routes(routes!(create_link, list_links))
         .routes(routes!(create_webhook, list_webhooks))
         .routes(routes!(disable_webhook))
@@ -61,6 +62,19 @@ async fn get_integration(
 ) -> Result<Json<IntegrationDto>, ApiError> {
     let id = path_id(&id, IntegrationId::parse, "integration")?;
     Ok(Json(s.service.integration(&ctx, &id).await?.into()))
+}
+
+/// Tries the integration's credentials against its platform and reports, step by step, which
+/// one fails and what to do about it.
+#[utoipa::path(post, path = "/integrations/{id}/test", tag = "integrations",
+    responses((status = 200, body = ConnectionReportDto), (status = 404, body = Problem)))]
+async fn test_integration(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionReportDto>, ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    Ok(Json(s.service.test_integration(&ctx, &id).await?.into()))
 }
 
 /// Links a platform user to an employee, so their messages punch for that employee.

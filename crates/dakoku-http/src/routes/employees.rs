@@ -1,6 +1,6 @@
 //! Employees: create, list, read, update, retire.
 
-use crate::dto::{CreateEmployee, EmployeeDto, EmployeeQuery, List, RetireEmployee, UpdateEmployee};
+use crate::dto::{CreateEmployee, EmployeeDto, EmployeeQuery, LinkCodeDto, List, RetireEmployee, UpdateEmployee};
 use crate::extract::{path_id, AppJson, AppQuery, Auth};
 use crate::problem::Problem;
 use crate::{ApiError, AppState};
@@ -15,6 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update)).routes(routes!(retire))
+        .routes(routes!(link_code))
 }
 
 /// A department id from a body: malformed ids name no department, so they fail validation.
@@ -99,4 +100,21 @@ async fn retire(
 ) -> Result<Json<EmployeeDto>, ApiError> {
     let id = path_id(&id, EmployeeId::parse, "employee")?;
     Ok(Json(s.service.retire_employee(&ctx, &id, body.on).await?.into()))
+}
+
+#[utoipa::path(post, path = "/employees/{id}/link-code", tag = "employees",
+    responses((status = 201, body = LinkCodeDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+/// Issues a one-time code the employee sends to a chat bot to link their chat account. The
+/// employee's own code lasts 30 minutes; one issued by admin or HR lasts a week.
+async fn link_code(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<LinkCodeDto>), ApiError> {
+    let id = path_id(&id, EmployeeId::parse, "employee")?;
+    let issued = s.service.issue_link_code(&ctx, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkCodeDto { employee_id: issued.employee_id.to_string(), code: issued.code, expires_at: issued.expires_at }),
+    ))
 }

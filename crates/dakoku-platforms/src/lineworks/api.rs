@@ -116,7 +116,6 @@ impl std::fmt::Display for ApiError {
 
 /// The LINE WORKS client shared by the hooks, the sender and the admin calls.
 pub struct LineWorks {
-    pub(crate) service: Service,
     http: reqwest::Client,
     pacer: Pacer,
     /// One token fetch at a time per integration in this process.
@@ -140,15 +139,21 @@ fn seconds(value: Option<&Value>) -> Option<i64> {
     }
 }
 
+impl Default for LineWorks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LineWorks {
-    pub fn new(service: Service) -> Self {
+    pub fn new() -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a default HTTP client builds");
-        Self { service, http, pacer: Pacer::default(), fetching: Mutex::new(HashMap::new()) }
+        Self { http, pacer: Pacer::default(), fetching: Mutex::new(HashMap::new()) }
     }
 
     /// The signed service-account assertion (RS256, one hour, the longest allowed).
@@ -165,10 +170,15 @@ impl LineWorks {
     }
 
     /// A token good for at least two more minutes: the shared one, or a new one.
-    pub async fn token(&self, integration: &IntegrationId, creds: &Credentials) -> Result<PlatformToken, ApiError> {
+    pub async fn token(
+        &self,
+        service: &Service,
+        integration: &IntegrationId,
+        creds: &Credentials,
+    ) -> Result<PlatformToken, ApiError> {
         let margin = ChronoDuration::seconds(TOKEN_MARGIN_SECONDS);
         let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
-        if let Some(token) = self.service.platform_token(integration, margin).await.map_err(unavailable)? {
+        if let Some(token) = service.platform_token(integration, margin).await.map_err(unavailable)? {
             return Ok(token);
         }
         let lock = {
@@ -177,9 +187,15 @@ impl LineWorks {
         };
         let _guard = lock.lock().await;
         // Another task may have fetched one while this one waited.
-        if let Some(token) = self.service.platform_token(integration, margin).await.map_err(unavailable)? {
+        if let Some(token) = service.platform_token(integration, margin).await.map_err(unavailable)? {
             return Ok(token);
         }
+        let (access, expires_at) = self.request_token(creds).await?;
+        service.save_platform_token(integration, &access, expires_at).await.map_err(unavailable)
+    }
+
+    /// Asks the auth server for a new token (the JWT bearer grant), bypassing the shared one.
+    pub async fn request_token(&self, creds: &Credentials) -> Result<(String, chrono::DateTime<Utc>), ApiError> {
         let assertion = Self::assertion(creds)?;
         let form = [
             ("assertion", assertion.as_str()),
@@ -215,14 +231,14 @@ impl LineWorks {
             return Err(ApiError::Unavailable("the token answer has no access_token".into()));
         };
         let lifetime = seconds(body.get("expires_in")).unwrap_or(3600).max(TOKEN_MARGIN_SECONDS + 1);
-        let expires_at = Utc::now() + ChronoDuration::seconds(lifetime);
-        self.service.save_platform_token(integration, access, expires_at).await.map_err(unavailable)
+        Ok((access.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
     }
 
     /// One API call: paced, with the shared token, retried once with a fresh token on 401.
     /// Returns the status and the JSON body (`Null` when there is none).
     pub async fn call(
         &self,
+        service: &Service,
         integration: &IntegrationId,
         creds: &Credentials,
         method: Method,
@@ -232,7 +248,7 @@ impl LineWorks {
         let operation = format!("{integration} {method} {}", operation_of(path));
         let mut refreshed = false;
         loop {
-            let token = self.token(integration, creds).await?;
+            let token = self.token(service, integration, creds).await?;
             self.pacer.wait(&operation, creds.calls_per_minute).await;
             let mut request =
                 self.http.request(method.clone(), format!("{}{path}", creds.api_base_url)).bearer_auth(&token.token);
@@ -254,7 +270,7 @@ impl LineWorks {
                 s if s.is_success() || s == StatusCode::FOUND => return Ok((s, json)),
                 StatusCode::UNAUTHORIZED if !refreshed => {
                     tracing::info!(%integration, "LINE WORKS refused the token; fetching a new one");
-                    let _ = self.service.forget_platform_token(integration, &token).await;
+                    let _ = service.forget_platform_token(integration, &token).await;
                     refreshed = true;
                 }
                 StatusCode::UNAUTHORIZED => return Err(ApiError::Unauthorized(field("description"))),
@@ -276,21 +292,31 @@ impl LineWorks {
     }
 
     /// Sends a reply to the user's 1:1 room or to the group room it came from.
-    pub async fn send(&self, integration: &OpenIntegration, message: &OutgoingMessage) -> Result<(), ApiError> {
+    pub async fn send(
+        &self,
+        service: &Service,
+        integration: &OpenIntegration,
+        message: &OutgoingMessage,
+    ) -> Result<(), ApiError> {
         let creds = Credentials::of(integration)?;
         let path = match &message.room {
             Room::Direct => format!("/bots/{}/users/{}/messages", creds.bot_id, encode(&message.user_id)),
             Room::Group(channel) => format!("/bots/{}/channels/{}/messages", creds.bot_id, encode(channel)),
         };
         let body = message_body(&message.reply);
-        self.call(&integration.stored.id, &creds, Method::POST, &path, Some(&body)).await.map(|_| ())
+        self.call(service, &integration.stored.id, &creds, Method::POST, &path, Some(&body)).await.map(|_| ())
     }
 
     /// The LINE WORKS user id for a login e-mail (or a user id, returned as it is known there).
-    pub async fn find_user(&self, integration: &OpenIntegration, login: &str) -> Result<String, ApiError> {
+    pub async fn find_user(
+        &self,
+        service: &Service,
+        integration: &OpenIntegration,
+        login: &str,
+    ) -> Result<String, ApiError> {
         let creds = Credentials::of(integration)?;
         let path = format!("/users/{}", encode(login));
-        let (_, body) = self.call(&integration.stored.id, &creds, Method::GET, &path, None).await?;
+        let (_, body) = self.call(service, &integration.stored.id, &creds, Method::GET, &path, None).await?;
         body.get("userId")
             .and_then(Value::as_str)
             .map(str::to_owned)

@@ -3,7 +3,7 @@
 //! (punch and reply job committed together) before the 200 goes back. LINE WORKS never
 //! delivers a callback twice, but a body seen before is still recognised and ignored.
 
-use super::api::{Credentials, LineWorks};
+use super::api::Credentials;
 use super::callback::{self, Event, Source};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,23 +12,22 @@ use axum::response::{IntoResponse, Response};
 use dakoku_domain::Platform;
 use dakoku_http::ApiError;
 use dakoku_service::chat::{ChatEvent, ChatInput, Room};
-use dakoku_service::ServiceError;
-use std::sync::Arc;
+use dakoku_service::{Service, ServiceError};
 
 pub(crate) async fn callback(
-    State(lineworks): State<Arc<LineWorks>>,
+    State(service): State<Service>,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match handle(&lineworks, &token, &headers, &body).await {
+    match handle(&service, &token, &headers, &body).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(error) => error.into_response(),
     }
 }
 
-async fn handle(lineworks: &LineWorks, token: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
-    let integration = lineworks.service.open_integration_by_callback(Platform::LineWorks, token).await?;
+async fn handle(service: &Service, token: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    let integration = service.open_integration_by_callback(Platform::LineWorks, token).await?;
     let creds = Credentials::of(&integration).map_err(|e| {
         tracing::warn!(integration = %integration.stored.id, error = %e, "LINE WORKS callback for an incomplete integration");
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "this integration is not fully set up")
@@ -50,7 +49,7 @@ async fn handle(lineworks: &LineWorks, token: &str, headers: &HeaderMap, body: &
     }
     let event = callback::decode(body).map_err(|e| ApiError::bad_request(e.0))?;
     let Some(chat) = to_chat(event, callback::event_key(body)) else { return Ok(()) };
-    match lineworks.service.handle_chat(&integration, chat).await {
+    match service.handle_chat(&integration, chat).await {
         Ok(_) => Ok(()),
         Err(e @ ServiceError::Internal(_)) => Err(e.into()),
         Err(e) => {

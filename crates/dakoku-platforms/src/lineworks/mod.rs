@@ -3,6 +3,7 @@
 pub mod api;
 pub mod callback;
 pub(crate) mod hook;
+pub mod port;
 pub mod sender;
 
 pub use api::{Credentials, LineWorks};

@@ -5,18 +5,19 @@
 use super::api::{ApiError, LineWorks};
 use dakoku_domain::Platform;
 use dakoku_service::chat::{message_job, OutgoingMessage};
-use dakoku_service::ServiceError;
+use dakoku_service::{Service, ServiceError};
 use dakoku_store::jobs::Job;
 use dakoku_worker::{BoxFuture, JobHandler, Outcome};
 use std::sync::{Arc, OnceLock};
 
 pub struct MessageSender {
+    service: Service,
     lineworks: Arc<LineWorks>,
 }
 
 impl MessageSender {
-    pub fn new(lineworks: Arc<LineWorks>) -> Self {
-        Self { lineworks }
+    pub fn new(service: Service, lineworks: Arc<LineWorks>) -> Self {
+        Self { service, lineworks }
     }
 
     async fn send(&self, job: &Job) -> Outcome {
@@ -25,14 +26,14 @@ impl MessageSender {
             Err(e) => return Outcome::Fail { error: format!("malformed message payload: {e}") },
         };
         let Some(org) = &job.org_id else { return Outcome::Fail { error: "message without organisation".into() } };
-        let integration = match self.lineworks.service.open_integration(org, &message.integration_id).await {
+        let integration = match self.service.open_integration(org, &message.integration_id).await {
             Ok(i) => i,
             Err(ServiceError::NotFound(_)) => {
                 return Outcome::Fail { error: "the integration no longer exists".into() }
             }
             Err(e) => return Outcome::Retry { error: e.to_string(), after: None },
         };
-        match self.lineworks.send(&integration, &message).await {
+        match self.lineworks.send(&self.service, &integration, &message).await {
             Ok(()) => Outcome::Done,
             Err(error) => outcome_of(error),
         }

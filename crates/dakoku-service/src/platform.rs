@@ -1,0 +1,73 @@
+//! The port through which the core asks a chat platform adapter for what only the platform
+//! knows: whether the admin's credentials work, and which platform user a login e-mail is.
+//! Adapters register themselves at start-up; the core never names a platform's API. The
+//! service is passed in rather than held, so adapters and the service do not own each other.
+
+use crate::integrations::OpenIntegration;
+use crate::{Ctx, Service, ServiceError, ServiceResult};
+use dakoku_domain::{IntegrationId, Platform};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One step of a connection test, in words an admin can act on.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionCheck {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionReport {
+    pub ok: bool,
+    pub checks: Vec<ConnectionCheck>,
+}
+
+impl ConnectionReport {
+    pub fn new(checks: Vec<ConnectionCheck>) -> Self {
+        Self { ok: checks.iter().all(|c| c.ok), checks }
+    }
+}
+
+pub trait PlatformPort: Send + Sync {
+    fn platform(&self) -> Platform;
+
+    /// Tries the credentials step by step and says which one fails.
+    fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport>;
+
+    /// The platform's user id for what an admin typed (a user id as it is, or a login e-mail
+    /// looked up in the platform's directory). `Err` says why it cannot be found.
+    fn resolve_user<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        given: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>>;
+}
+
+impl Service {
+    pub fn register_port(&self, port: Arc<dyn PlatformPort>) {
+        let mut ports = self.ports.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ports.insert(port.platform(), port);
+    }
+
+    pub(crate) fn port(&self, platform: Platform) -> Option<Arc<dyn PlatformPort>> {
+        self.ports.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&platform).cloned()
+    }
+
+    /// Tests an integration's credentials against its platform (admins only).
+    pub async fn test_integration(&self, ctx: &Ctx, id: &IntegrationId) -> ServiceResult<ConnectionReport> {
+        if !ctx.actor.is_admin() {
+            return Err(ServiceError::Forbidden("only admins manage integrations".into()));
+        }
+        let integration = self.open_integration(ctx.org(), id).await?;
+        let Some(port) = self.port(integration.stored.platform) else {
+            return Err(ServiceError::Unprocessable("this server has no adapter for the platform".into()));
+        };
+        Ok(port.check(self, &integration).await)
+    }
+}
