@@ -25,9 +25,9 @@ pub use paging::PageRequest;
 
 use dakoku_config::Cipher;
 use dakoku_domain::{Actor, OrgId, Platform, Recorder, Role, UserId};
+use dakoku_store::Db;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use dakoku_store::Db;
 
 /// Everything a use case needs: the database, the cipher for secrets, the public base URL.
 #[derive(Clone)]

@@ -275,7 +275,13 @@ impl LineWorksSim {
     }
 
     /// A user presses a quick reply or rich-menu area carrying `data`.
-    pub async fn press(&self, bot_id: &str, user_id: &str, channel_id: Option<&str>, data: &str) -> Result<u16, String> {
+    pub async fn press(
+        &self,
+        bot_id: &str,
+        user_id: &str,
+        channel_id: Option<&str>,
+        data: &str,
+    ) -> Result<u16, String> {
         let body = self.postback_body(user_id, channel_id, data);
         self.deliver(bot_id, &body).await
     }
@@ -374,7 +380,11 @@ async fn token(State(sim): State<LineWorksSim>, Form(form): Form<TokenForm>) -> 
     let mut state = lock(&sim.state);
     state.token_requests += 1;
     if form.grant_type.as_deref() != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be the JWT bearer grant");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be the JWT bearer grant",
+        );
     }
     let Some(app) = form.client_id.as_deref().and_then(|id| state.apps.get(id)).cloned() else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client_id");
@@ -427,6 +437,7 @@ fn rand_hex() -> String {
 }
 
 /// The checks every API call passes: token, scope, rate limit, injected faults.
+#[allow(clippy::result_large_err)] // a response is what the caller returns anyway
 fn admit(sim: &LineWorksSim, headers: &HeaderMap, api: &str, scopes: &[&str], path: &str) -> Result<(), Response> {
     let mut state = lock(&sim.state);
     state.api_calls += 1;
@@ -439,7 +450,9 @@ fn admit(sim: &LineWorksSim, headers: &HeaderMap, api: &str, scopes: &[&str], pa
         Some(token) if token.expires > Instant::now() => token.scopes.clone(),
         _ => {
             let mut response = error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Authentication failed");
-            response.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            response
+                .headers_mut()
+                .insert("www-authenticate", HeaderValue::from_static("Bearer error=\"invalid_token\""));
             return Err(response);
         }
     };
@@ -479,9 +492,11 @@ fn admit(sim: &LineWorksSim, headers: &HeaderMap, api: &str, scopes: &[&str], pa
 fn rate_limited(reset: u64, limit: usize) -> Response {
     let mut response = error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", "API rate limit exceeded");
     let headers = response.headers_mut();
-    for (name, value) in
-        [("rateLimit-limit", limit.to_string()), ("rateLimit-remaining", "0".into()), ("rateLimit-reset", reset.to_string())]
-    {
+    for (name, value) in [
+        ("rateLimit-limit", limit.to_string()),
+        ("rateLimit-remaining", "0".into()),
+        ("rateLimit-reset", reset.to_string()),
+    ] {
         if let (Ok(name), Ok(value)) = (axum::http::HeaderName::try_from(name), HeaderValue::try_from(value)) {
             headers.insert(name, value);
         }
@@ -786,7 +801,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn upload(State(sim): State<LineWorksSim>, Path(file): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn upload(
+    State(sim): State<LineWorksSim>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(response) = admit(&sim, &headers, "upload", BOT_SCOPES, "/upload") {
         return response;
     }

@@ -2,8 +2,8 @@
 //! the background job queue.
 
 use crate::dto::{
-    AuditDto, AuditQuery, ConnectionReportDto, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto, LinkDto, List,
-    PageQuery, WebhookDto,
+    AuditDto, AuditQuery, ConnectionReportDto, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto,
+    LinkDto, List, PageQuery, WebhookDto,
 };
 use crate::extract::{path_id, AppJson, AppQuery, Auth};
 use crate::problem::Problem;

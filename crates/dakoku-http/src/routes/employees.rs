@@ -14,7 +14,10 @@ use dakoku_store::employees::Filter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update)).routes(routes!(retire))
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update))
+        .routes(routes!(retire))
         .routes(routes!(link_code))
 }
 
@@ -115,6 +118,10 @@ async fn link_code(
     let issued = s.service.issue_link_code(&ctx, &id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(LinkCodeDto { employee_id: issued.employee_id.to_string(), code: issued.code, expires_at: issued.expires_at }),
+        Json(LinkCodeDto {
+            employee_id: issued.employee_id.to_string(),
+            code: issued.code,
+            expires_at: issued.expires_at,
+        }),
     ))
 }

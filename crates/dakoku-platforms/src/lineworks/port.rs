@@ -56,13 +56,18 @@ impl LineWorks {
         let bot = self.call(service, id, &creds, Method::GET, &format!("/bots/{}", creds.bot_id), None).await;
         checks.push(match bot {
             Ok(_) => check("bot", true, format!("bot {} is registered", creds.bot_id)),
-            Err(ApiError::Refused { status: 403, .. }) => {
-                check("bot", false, "the token lacks the bot scope: tick \"bot\" under OAuth Scopes in Developer Console")
-            }
+            Err(ApiError::Refused { status: 403, .. }) => check(
+                "bot",
+                false,
+                "the token lacks the bot scope: tick \"bot\" under OAuth Scopes in Developer Console",
+            ),
             Err(ApiError::Refused { status: 404, .. }) => check(
                 "bot",
                 false,
-                format!("there is no bot with Bot ID {} in this tenant; copy the Bot ID from Developer Console › Bot", creds.bot_id),
+                format!(
+                    "there is no bot with Bot ID {} in this tenant; copy the Bot ID from Developer Console › Bot",
+                    creds.bot_id
+                ),
             ),
             Err(e) => check("bot", false, format!("the bot could not be read: {e}")),
         });

@@ -7,6 +7,7 @@ mod api;
 mod authz;
 mod bad_input;
 mod jobs;
+mod lineworks;
 mod process;
 mod scenarios;
 mod workflow;
