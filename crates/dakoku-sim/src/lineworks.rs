@@ -210,6 +210,10 @@ impl LineWorksSim {
         lock(&self.state).faults.push_back(fault);
     }
 
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
     pub fn sent(&self) -> Vec<Sent> {
         lock(&self.state).sent.clone()
     }

@@ -548,3 +548,68 @@ async fn running_on(db: &TestDb, instance: &str) -> i64 {
     pool.close().await;
     row.get("n")
 }
+
+backend_test!(a_chat_reply_acknowledged_before_a_sigkill_is_sent_once_after_restart, |db: TestDb| async move {
+    use dakoku_sim::lineworks::{Fault, LineWorksSim, TEST_PRIVATE_KEY};
+    let key = dakoku_config::MasterKey::generate().to_base64();
+    let token = init(&db, &key);
+    let mut server = Server::start(&db, &key, &[]);
+    let client = reqwest::Client::new();
+    let sim = LineWorksSim::start("127.0.0.1:0".parse().expect("address")).await.expect("simulator");
+    sim.add_test_app("client-1", "secret-1", "svc@acme");
+    sim.add_user("u-taro", "taro@acme.example", "山田太郎");
+    let settings = json!({
+        "client_id": "client-1", "client_secret": "secret-1", "service_account": "svc@acme",
+        "private_key": TEST_PRIVATE_KEY, "bot_id": "2000001", "bot_secret": "bot-secret",
+        "auth_base_url": sim.auth_base_url(), "api_base_url": sim.api_base_url(),
+    });
+    let post = |path: &'static str, body: Value| {
+        let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+        async move {
+            call(&client, &base, &token, reqwest::Method::POST, path, Some(body), None).await.expect("reachable")
+        }
+    };
+    let integration =
+        post("/api/v1/integrations", json!({"platform": "lineworks", "name": "LW", "settings": settings})).await.expect(201);
+    let url = integration.body["callback_url"].as_str().expect("callback").to_owned();
+    let callback = format!("{}{}", server.base, &url[url.find("/hooks/").expect("hooks")..]);
+    sim.add_bot("2000001", "bot-secret", Some(&callback));
+    let employee = post("/api/v1/employees", json!({"code": "E1", "name": "山田太郎"})).await.expect(201).id();
+    let links = format!("/api/v1/integrations/{}/links", integration.id());
+    call(&client, &server.base, &token, reqwest::Method::POST, &links, Some(json!({"employee_id": employee, "external_user_id": "u-taro"})), None)
+        .await
+        .expect("reachable")
+        .expect(201);
+
+    // The platform refuses sends for now, so the reply cannot have gone out before the kill.
+    sim.inject(Fault { path_contains: "/messages".into(), status: 503, times: usize::MAX });
+    assert_eq!(sim.say("2000001", "u-taro", None, "出勤").await.expect("delivered"), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.api_calls() == 0 {
+        assert!(Instant::now() < deadline, "the worker never tried to send: {}", server.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill();
+    assert!(sim.sent().is_empty());
+    let secret_path = &callback[callback.rfind('/').expect("token") + 1..];
+    for log in [server.log()] {
+        for secret in ["PRIVATE KEY", "bot-secret", "secret-1", secret_path] {
+            assert!(!log.contains(secret), "the log shows a secret ({secret})");
+        }
+    }
+
+    sim.clear_faults();
+    let server = Server::start(&db, &key, &[]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.sent().is_empty() {
+        assert!(Instant::now() < deadline, "the reply was not sent after restart: {}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Long enough for a duplicate to show up if the job were run twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = sim.sent();
+    assert_eq!(sent.len(), 1, "the reply is sent exactly once: {sent:?}");
+    assert!(sent[0].text().contains("山田太郎") && sent[0].text().contains("出勤"));
+    let punches = all_punches(&client, &server.base, &token).await;
+    assert_eq!(punches.len(), 1);
+});
