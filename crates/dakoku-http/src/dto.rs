@@ -361,6 +361,16 @@ pub struct CreateIntegration {
     pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Changes to an integration: settings are merged, `null` removes one.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIntegration {
+    pub name: Option<String>,
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct LinkDto {
     pub integration_id: String,

@@ -37,5 +37,6 @@ impl Platforms {
     /// Registers the senders on a worker.
     pub fn install(&self, worker: &mut Worker) {
         worker.register(Arc::new(lineworks::sender::MessageSender::new(self.service.clone(), self.lineworks.clone())));
+        worker.register(Arc::new(lineworks::richmenu::SyncJob::new(self.service.clone(), self.lineworks.clone())));
     }
 }

@@ -62,6 +62,39 @@ fn callback_context(id: &IntegrationId) -> String {
     format!("integration:{id}:callback")
 }
 
+/// Checks settings and separates the secret ones, which are sealed, from the rest.
+fn split_settings(
+    errors: &mut ValidationErrors,
+    platform: Platform,
+    settings: Map<String, Value>,
+) -> (Map<String, Value>, Map<String, Value>) {
+    for required in platform.required_settings() {
+        match settings.get(*required) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            Some(Value::Number(_)) if !platform.secret_settings().contains(required) => {}
+            _ => errors.add(&format!("settings.{required}"), "is required"),
+        }
+    }
+    let mut public = Map::new();
+    let mut secrets = Map::new();
+    for (key, value) in settings {
+        if platform.secret_settings().contains(&key.as_str()) {
+            if !value.is_string() {
+                errors.add(&format!("settings.{key}"), "must be a string");
+            }
+            secrets.insert(key, value);
+        } else {
+            if key.ends_with("_url")
+                && !value.as_str().is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
+            {
+                errors.add(&format!("settings.{key}"), "must be an http:// or https:// URL");
+            }
+            public.insert(key, value);
+        }
+    }
+    (public, secrets)
+}
+
 fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
     if ctx.actor.is_admin() {
         Ok(())
@@ -81,30 +114,7 @@ impl Service {
         require_admin(ctx)?;
         let mut errors = ValidationErrors::default();
         let name = validate::required_text(&mut errors, "name", name, 200);
-        for required in platform.required_settings() {
-            match settings.get(*required) {
-                Some(Value::String(s)) if !s.trim().is_empty() => {}
-                Some(Value::Number(_)) if !platform.secret_settings().contains(required) => {}
-                _ => errors.add(&format!("settings.{required}"), "is required"),
-            }
-        }
-        let mut public = Map::new();
-        let mut secrets = Map::new();
-        for (key, value) in settings {
-            if platform.secret_settings().contains(&key.as_str()) {
-                if !value.is_string() {
-                    errors.add(&format!("settings.{key}"), "must be a string");
-                }
-                secrets.insert(key, value);
-            } else {
-                if key.ends_with("_url")
-                    && !value.as_str().is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
-                {
-                    errors.add(&format!("settings.{key}"), "must be an http:// or https:// URL");
-                }
-                public.insert(key, value);
-            }
-        }
+        let (public, secrets) = split_settings(&mut errors, platform, settings);
         errors.into_result()?;
 
         let id = IntegrationId::new();
@@ -137,8 +147,86 @@ impl Service {
             Some(&audited),
         )
         .await?;
+        self.enqueue_sync(&mut tx, &stored).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(view)
+    }
+
+    /// Changes an integration's name or settings. Settings are merged: a key set to `null` is
+    /// removed, other keys replace their old value, keys not given stay. Secrets stay sealed.
+    pub async fn update_integration(
+        &self,
+        ctx: &Ctx,
+        id: &IntegrationId,
+        name: Option<&str>,
+        changes: Map<String, Value>,
+    ) -> ServiceResult<IntegrationView> {
+        require_admin(ctx)?;
+        let open = self.open_integration(ctx.org(), id).await?;
+        let before = self.view(&open.stored)?;
+        let mut merged = open.stored.settings.clone();
+        merged.extend(open.secrets.clone());
+        for (key, value) in changes {
+            if value.is_null() {
+                merged.remove(&key);
+            } else {
+                merged.insert(key, value);
+            }
+        }
+        let mut errors = ValidationErrors::default();
+        let name = match name {
+            Some(n) => validate::required_text(&mut errors, "name", n, 200),
+            None => open.stored.name.clone(),
+        };
+        let (public, secrets) = split_settings(&mut errors, open.stored.platform, merged);
+        errors.into_result()?;
+        let stored = StoredIntegration {
+            name,
+            settings: public,
+            secrets_sealed: self.cipher.encrypt(Value::Object(secrets).to_string().as_bytes(), &secrets_context(id)),
+            updated_at: Utc::now(),
+            ..open.stored
+        };
+        let view = self.view(&stored)?;
+        let mut tx = self.db.begin().await?;
+        integrations::update(&mut tx, &stored).await?;
+        let hide = |v: &IntegrationView| IntegrationView { callback_url: "(secret)".into(), ..v.clone() };
+        audit::record(
+            &mut tx,
+            ctx,
+            "integration.update",
+            "integration",
+            id.as_str(),
+            Some(&hide(&before)),
+            Some(&hide(&view)),
+        )
+        .await?;
+        self.enqueue_sync(&mut tx, &stored).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(view)
+    }
+
+    /// Lets the platform adapter bring the platform in line with the settings (for example
+    /// LINE WORKS' rich menu), as a job after the change is committed.
+    async fn enqueue_sync(&self, conn: &mut dakoku_store::Conn, stored: &StoredIntegration) -> ServiceResult<()> {
+        if let Some(kind) = self.port(stored.platform).and_then(|p| p.sync_job()) {
+            let payload = serde_json::json!({ "integration_id": stored.id });
+            let job = dakoku_store::jobs::NewJob::now(&kind, Some(stored.org_id.clone()), payload);
+            dakoku_store::jobs::enqueue(conn, &job).await?;
+        }
+        Ok(())
+    }
+
+    /// A value the platform adapter keeps for an integration (such as the id of a menu it made).
+    pub async fn integration_state(&self, id: &IntegrationId, key: &str) -> ServiceResult<Option<String>> {
+        let mut conn = self.db.conn().await?;
+        Ok(chat::state(&mut conn, id, key).await?)
+    }
+
+    pub async fn set_integration_state(&self, id: &IntegrationId, key: &str, value: Option<&str>) -> ServiceResult<()> {
+        let mut conn = self.db.conn().await?;
+        chat::put_state(&mut conn, id, key, value).await?;
+        Ok(())
     }
 
     pub async fn integration(&self, ctx: &Ctx, id: &IntegrationId) -> ServiceResult<IntegrationView> {

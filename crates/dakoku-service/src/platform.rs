@@ -39,6 +39,12 @@ pub trait PlatformPort: Send + Sync {
     /// Tries the credentials step by step and says which one fails.
     fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport>;
 
+    /// The job kind that brings the platform in line with an integration's settings after
+    /// they are created or changed, if the platform needs one.
+    fn sync_job(&self) -> Option<String> {
+        None
+    }
+
     /// The platform's user id for what an admin typed (a user id as it is, or a login e-mail
     /// looked up in the platform's directory). `Err` says why it cannot be found.
     fn resolve_user<'a>(

@@ -119,3 +119,39 @@ pub async fn take_link_code(conn: &mut Conn, org: &OrgId, code_hash: &str) -> Re
     let employee: String = row.try_get("employee_id")?;
     Ok((expires_at > now_micros()).then(|| EmployeeId::from_db(employee)))
 }
+
+/// A value an adapter keeps for an integration.
+pub async fn state(conn: &mut Conn, integration: &IntegrationId, key: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT value FROM integration_state WHERE integration_id = $1 AND key = $2")
+        .bind(integration.as_str())
+        .bind(key)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| r.try_get("value").map_err(Into::into)).transpose()
+}
+
+/// Sets (or with `None` removes) a value an adapter keeps for an integration.
+pub async fn put_state(conn: &mut Conn, integration: &IntegrationId, key: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(value) => {
+            sqlx::query(
+                "INSERT INTO integration_state (integration_id, key, value, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (integration_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(integration.as_str())
+            .bind(key)
+            .bind(value)
+            .bind(now_micros())
+            .execute(conn)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM integration_state WHERE integration_id = $1 AND key = $2")
+                .bind(integration.as_str())
+                .bind(key)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -55,6 +55,28 @@ pub async fn insert(conn: &mut Conn, i: &StoredIntegration, callback_token_hash:
     Ok(())
 }
 
+/// Rewrites the name, settings and sealed secrets of an integration.
+pub async fn update(conn: &mut Conn, i: &StoredIntegration) -> Result<()> {
+    let updated = sqlx::query(
+        "UPDATE integrations SET name = $1, settings = $2, secrets_sealed = $3, updated_at = $4
+         WHERE org_id = $5 AND id = $6",
+    )
+    .bind(&i.name)
+    .bind(serde_json::Value::Object(i.settings.clone()).to_string())
+    .bind(&i.secrets_sealed)
+    .bind(to_micros(i.updated_at))
+    .bind(i.org_id.as_str())
+    .bind(i.id.as_str())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
 pub async fn get(conn: &mut Conn, org: &OrgId, id: &IntegrationId) -> Result<StoredIntegration> {
     let sql = format!("SELECT {COLUMNS} FROM integrations WHERE org_id = $1 AND id = $2");
     let row = sqlx::query(&sql).bind(org.as_str()).bind(id.as_str()).fetch_one(conn).await?;

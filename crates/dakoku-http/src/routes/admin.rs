@@ -3,7 +3,7 @@
 
 use crate::dto::{
     AuditDto, AuditQuery, ConnectionReportDto, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto,
-    LinkDto, List, PageQuery, WebhookDto,
+    LinkDto, List, PageQuery, UpdateIntegration, WebhookDto,
 };
 use crate::extract::{path_id, AppJson, AppQuery, Auth};
 use crate::problem::Problem;
@@ -21,7 +21,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_integration, list_integrations))
-        .routes(routes!(get_integration))
+        .routes(routes!(get_integration, update_integration))
         .routes(routes!(test_integration))
         .routes(routes!(create_link, list_links))
         .routes(routes!(create_webhook, list_webhooks))
@@ -62,6 +62,20 @@ async fn get_integration(
 ) -> Result<Json<IntegrationDto>, ApiError> {
     let id = path_id(&id, IntegrationId::parse, "integration")?;
     Ok(Json(s.service.integration(&ctx, &id).await?.into()))
+}
+
+/// Changes the name or settings (merged; `null` removes a setting). The platform is brought in
+/// line afterwards by a job (on LINE WORKS: the rich menu is made or removed).
+#[utoipa::path(patch, path = "/integrations/{id}", tag = "integrations", request_body = UpdateIntegration,
+    responses((status = 200, body = IntegrationDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_integration(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<UpdateIntegration>,
+) -> Result<Json<IntegrationDto>, ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    Ok(Json(s.service.update_integration(&ctx, &id, body.name.as_deref(), body.settings).await?.into()))
 }
 
 /// Tries the integration's credentials against its platform and reports, step by step, which

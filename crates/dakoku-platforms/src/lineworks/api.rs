@@ -307,6 +307,31 @@ impl LineWorks {
         self.call(service, &integration.stored.id, &creds, Method::POST, &path, Some(&body)).await.map(|_| ())
     }
 
+    /// Uploads a file to the single-use URL an attachment request returned (multipart field
+    /// `FileData`, as the platform's samples send it).
+    pub async fn upload(&self, upload_url: &str, token: &str, png: Vec<u8>) -> Result<(), ApiError> {
+        let part = reqwest::multipart::Part::bytes(png)
+            .file_name("dakoku-menu.png")
+            .mime_str("image/png")
+            .map_err(|e| ApiError::Setup(e.to_string()))?;
+        let form = reqwest::multipart::Form::new().part("FileData", part);
+        let response = self
+            .http
+            .post(upload_url)
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot reach the upload URL: {e}")))?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+                Err(ApiError::Unavailable(format!("upload answered {s}")))
+            }
+            s => Err(ApiError::Refused { status: s.as_u16(), code: "UPLOAD".into(), description: s.to_string() }),
+        }
+    }
+
     /// The LINE WORKS user id for a login e-mail (or a user id, returned as it is known there).
     pub async fn find_user(
         &self,

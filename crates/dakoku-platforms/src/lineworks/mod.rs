@@ -4,6 +4,7 @@ pub mod api;
 pub mod callback;
 pub(crate) mod hook;
 pub mod port;
+pub mod richmenu;
 pub mod sender;
 
 pub use api::{Credentials, LineWorks};

@@ -83,6 +83,10 @@ impl PlatformPort for LineWorksPort {
         Platform::LineWorks
     }
 
+    fn sync_job(&self) -> Option<String> {
+        Some(super::richmenu::SYNC_JOB.to_owned())
+    }
+
     fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport> {
         Box::pin(self.0.connection_report(service, integration))
     }

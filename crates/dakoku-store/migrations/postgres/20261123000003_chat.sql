@@ -1,6 +1,7 @@
 -- Chat platforms: inbound events seen (a redelivered callback is handled once), the access
 -- tokens each integration holds (sealed, shared by every instance), and the one-time codes
--- employees send to a bot to link their chat account.
+-- employees send to a bot to link their chat account, and what an adapter keeps about the
+-- platform side of an integration (such as the rich menu it made).
 
 CREATE TABLE inbound_events (
     integration_id TEXT NOT NULL REFERENCES integrations (id),
@@ -26,3 +27,11 @@ CREATE TABLE link_codes (
     PRIMARY KEY (org_id, code_hash)
 );
 CREATE INDEX link_codes_employee ON link_codes (employee_id);
+
+CREATE TABLE integration_state (
+    integration_id TEXT NOT NULL REFERENCES integrations (id),
+    key            TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    updated_at     BIGINT NOT NULL,
+    PRIMARY KEY (integration_id, key)
+);

@@ -268,6 +268,7 @@ backend_test!(openapi_documents_every_route, |db: TestDb| async move {
         "get /api/v1/integrations",
         "post /api/v1/integrations",
         "get /api/v1/integrations/{id}",
+        "patch /api/v1/integrations/{id}",
         "post /api/v1/integrations/{id}/test",
         "get /api/v1/integrations/{id}/links",
         "post /api/v1/integrations/{id}/links",

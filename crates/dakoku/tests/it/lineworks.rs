@@ -447,3 +447,46 @@ backend_test!(lineworks_connection_test_names_the_wrong_credential, |db: TestDb|
     assert!(!report.contains("BEGIN PRIVATE KEY") && !report.contains(BOT_SECRET));
     c.app.shutdown().await;
 });
+
+backend_test!(lineworks_rich_menu_is_made_used_and_removed, |db: TestDb| async move {
+    let c = chat(db, json!({"rich_menu": true, "language": "zh"})).await;
+    let taro = c.employee("E1", "山田太郎", "u-taro").await;
+    c.drain().await;
+    let menus = c.sim.richmenus();
+    assert_eq!(menus.len(), 1, "one menu is made");
+    assert_eq!(menus[0].image, Some((2500, 1686)), "with its image uploaded");
+    let labels: Vec<&str> = menus[0].body["areas"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .filter_map(|a| a["action"]["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["上班", "下班", "休息开始", "休息结束"], "labels in the integration's language");
+    assert_eq!(c.sim.bot(BOT).and_then(|b| b.default_richmenu_id), Some(menus[0].id.clone()), "set as the default");
+
+    // Pressing an area is a postback that punches.
+    let data = menus[0].body["areas"][0]["action"]["data"].as_str().expect("data").to_owned();
+    assert_eq!(c.sim.press(BOT, "u-taro", None, &data).await.expect("sent"), 200);
+    c.drain().await;
+    assert_eq!(c.punches(&taro).await[0]["kind"], "clock_in");
+    assert!(c.last_reply("users/u-taro").text().contains("上班打卡成功"));
+
+    // Changing other settings leaves the menu alone; turning the option off removes it.
+    let path = format!("/api/v1/integrations/{}", c.integration);
+    c.app.patch(&c.app.admin_token, &path, json!({"name": "LINE WORKS 本社"})).await.expect(200);
+    c.drain().await;
+    assert_eq!(c.sim.richmenus().len(), 1);
+    let changed = c.app.patch(&c.app.admin_token, &path, json!({"settings": {"rich_menu": false}})).await.expect(200);
+    assert_eq!(changed.body["name"], "LINE WORKS 本社");
+    assert!(!changed.text.contains(BOT_SECRET) && !changed.text.contains("PRIVATE KEY"), "secrets stay hidden");
+    c.drain().await;
+    assert!(c.sim.richmenus().is_empty());
+    assert_eq!(c.sim.bot(BOT).and_then(|b| b.default_richmenu_id), None);
+    // Secrets survive a settings change: punching and replying still work.
+    c.sim.say(BOT, "u-taro", None, "下班").await.expect("sent");
+    c.drain().await;
+    assert!(c.last_reply("users/u-taro").text().contains("下班打卡成功"));
+    // A required setting cannot be removed.
+    c.app.patch(&c.app.admin_token, &path, json!({"settings": {"bot_secret": null}})).await.expect_problem(422);
+    c.app.shutdown().await;
+});

@@ -565,21 +565,29 @@ backend_test!(a_chat_reply_acknowledged_before_a_sigkill_is_sent_once_after_rest
     });
     let post = |path: &'static str, body: Value| {
         let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
-        async move {
-            call(&client, &base, &token, reqwest::Method::POST, path, Some(body), None).await.expect("reachable")
-        }
+        async move { call(&client, &base, &token, reqwest::Method::POST, path, Some(body), None).await.expect("reachable") }
     };
     let integration =
-        post("/api/v1/integrations", json!({"platform": "lineworks", "name": "LW", "settings": settings})).await.expect(201);
+        post("/api/v1/integrations", json!({"platform": "lineworks", "name": "LW", "settings": settings}))
+            .await
+            .expect(201);
     let url = integration.body["callback_url"].as_str().expect("callback").to_owned();
     let callback = format!("{}{}", server.base, &url[url.find("/hooks/").expect("hooks")..]);
     sim.add_bot("2000001", "bot-secret", Some(&callback));
     let employee = post("/api/v1/employees", json!({"code": "E1", "name": "山田太郎"})).await.expect(201).id();
     let links = format!("/api/v1/integrations/{}/links", integration.id());
-    call(&client, &server.base, &token, reqwest::Method::POST, &links, Some(json!({"employee_id": employee, "external_user_id": "u-taro"})), None)
-        .await
-        .expect("reachable")
-        .expect(201);
+    call(
+        &client,
+        &server.base,
+        &token,
+        reqwest::Method::POST,
+        &links,
+        Some(json!({"employee_id": employee, "external_user_id": "u-taro"})),
+        None,
+    )
+    .await
+    .expect("reachable")
+    .expect(201);
 
     // The platform refuses sends for now, so the reply cannot have gone out before the kill.
     sim.inject(Fault { path_contains: "/messages".into(), status: 503, times: usize::MAX });
