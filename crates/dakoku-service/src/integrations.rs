@@ -364,6 +364,92 @@ impl Service {
         Ok(link)
     }
 
+    /// Links many employees at once from rows of (line, employee code, platform user or login
+    /// e-mail). Every row is checked first (employee exists, user found on the platform, no
+    /// link taken twice); nothing is written if a row fails unless `skip_invalid`.
+    pub async fn import_links(
+        &self,
+        ctx: &Ctx,
+        integration: &IntegrationId,
+        rows: &[(u64, String, String)],
+        skip_invalid: bool,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> ServiceResult<crate::employees::ImportReport> {
+        require_people_manager(ctx)?;
+        let open = self.open_integration(ctx.org(), integration).await?;
+        let port = self.port(open.stored.platform);
+        let mut report = crate::employees::ImportReport::default();
+        // The rows' employees and the links already made, read first: on SQLite the one
+        // connection must be free while the platform is asked about users (its token is stored).
+        let mut conn = self.db.conn().await?;
+        let existing = integrations::list_links(&mut conn, ctx.org(), integration).await?;
+        let mut found = Vec::with_capacity(rows.len());
+        for (line, code, given) in rows {
+            match employees::get_by_code(&mut conn, ctx.org(), code.trim()).await {
+                Ok(e) => found.push((*line, code, given.trim(), e)),
+                Err(StoreError::NotFound) => report.rejected.push((*line, format!("no employee with code '{code}'"))),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        drop(conn);
+        let mut users: std::collections::HashSet<String> =
+            existing.iter().map(|l| l.external_user_id.clone()).collect();
+        let mut linked: std::collections::HashSet<EmployeeId> = existing.into_iter().map(|l| l.employee_id).collect();
+        let mut valid = Vec::new();
+        for (done, (line, code, given, employee)) in found.into_iter().enumerate() {
+            progress(done as u64);
+            if given.is_empty() {
+                report.rejected.push((line, "the platform user is empty".into()));
+                continue;
+            }
+            let user = match &port {
+                Some(port) => match port.resolve_user(self, &open, given).await {
+                    Ok(user) => user,
+                    Err(why) => {
+                        report.rejected.push((line, why));
+                        continue;
+                    }
+                },
+                None => given.to_owned(),
+            };
+            if !users.insert(user.clone()) {
+                report.rejected.push((line, format!("the platform user {given} is already linked")));
+                continue;
+            }
+            if !linked.insert(employee.id.clone()) {
+                report.rejected.push((line, format!("employee {code} is already linked")));
+                continue;
+            }
+            valid.push(Link {
+                integration_id: integration.clone(),
+                employee_id: employee.id,
+                external_user_id: user,
+                created_at: Utc::now(),
+            });
+        }
+        report.rejected.sort_by_key(|(line, _)| *line);
+        if !report.rejected.is_empty() && !skip_invalid {
+            return Ok(report);
+        }
+        let mut tx = self.db.begin().await?;
+        for link in &valid {
+            integrations::insert_link(&mut tx, ctx.org(), link).await?;
+            audit::record(
+                &mut tx,
+                ctx,
+                "integration.link",
+                "integration",
+                integration.as_str(),
+                audit::NOTHING,
+                Some(link),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        report.imported = valid.len() as u64;
+        Ok(report)
+    }
+
     pub async fn list_links(&self, ctx: &Ctx, integration: &IntegrationId) -> ServiceResult<Listed<Link>> {
         require_people_manager(ctx)?;
         let mut conn = self.db.conn().await?;

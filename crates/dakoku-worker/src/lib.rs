@@ -208,6 +208,11 @@ impl Worker {
             if let Err(e) = dakoku_store::idempotency::purge_older_than(&mut conn, now - day).await {
                 tracing::warn!(error = %e, "could not purge old idempotency keys");
             }
+            // Platforms redeliver within minutes; a week of memory is plenty.
+            let cutoff = dakoku_store::from_micros(now - 7 * day);
+            if let Err(e) = dakoku_store::chat::purge_events(&mut conn, cutoff).await {
+                tracing::warn!(error = %e, "could not purge old inbound events");
+            }
         }
         if let Err(e) = jobs::purge_done(&self.service.db, now - 7 * day).await {
             tracing::warn!(error = %e, "could not purge finished jobs");

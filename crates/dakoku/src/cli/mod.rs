@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `init`, `import`, `export`.
+//! The command line: `serve`, `migrate`, `init`, `import`, `integration`, `export`.
 
 mod export;
 mod import;
@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Chat platform integrations.
+    Integration {
+        #[command(subcommand)]
+        what: IntegrationWhat,
+    },
     /// Bulk export.
     Export {
         #[command(subcommand)]
@@ -59,6 +64,44 @@ enum ImportWhat {
         /// Import the valid rows even if some rows are rejected.
         #[arg(long)]
         skip_invalid: bool,
+    },
+    /// Links of chat users to employees, from a CSV file with a header row:
+    /// employee_code,external_user_id (a platform user id, or a login e-mail on LINE WORKS).
+    Links {
+        file: PathBuf,
+        /// The integration's id.
+        #[arg(long)]
+        integration: String,
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntegrationWhat {
+    /// Registers a chat platform from a JSON file of settings (see the README) and prints the
+    /// callback URL to enter on the platform.
+    Create {
+        #[arg(long, value_parser = ["lineworks", "wecom", "dingtalk"])]
+        platform: String,
+        #[arg(long)]
+        name: String,
+        /// A JSON object of settings.
+        #[arg(long)]
+        settings: PathBuf,
+        /// A PEM file to use as the `private_key` setting (LINE WORKS).
+        #[arg(long)]
+        private_key: Option<PathBuf>,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Tries an integration's credentials and says which one is wrong.
+    Test {
+        id: String,
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -157,6 +200,17 @@ pub async fn main() -> anyhow::Result<ExitCode> {
             let ctx = cli_ctx(&service, org.as_deref()).await?;
             return import::employees(&service, &ctx, &file, skip_invalid).await;
         }
+        Command::Import { what: ImportWhat::Links { file, integration, org, skip_invalid } } => {
+            let service = crate::open_service(&config).await?;
+            let _platforms = dakoku_platforms::Platforms::new(service.clone());
+            let ctx = cli_ctx(&service, org.as_deref()).await?;
+            return import::links(&service, &ctx, &integration, &file, skip_invalid).await;
+        }
+        Command::Integration { what } => {
+            let service = crate::open_service(&config).await?;
+            let _platforms = dakoku_platforms::Platforms::new(service.clone());
+            return integration(&service, what).await;
+        }
         Command::Export { what: ExportWhat::Payroll { month, format, detail, org, output } } => {
             let service = crate::open_service(&config).await?;
             let ctx = cli_ctx(&service, org.as_deref()).await?;
@@ -185,6 +239,38 @@ pub async fn main() -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn integration(service: &Service, what: IntegrationWhat) -> anyhow::Result<ExitCode> {
+    match what {
+        IntegrationWhat::Create { platform, name, settings, private_key, org } => {
+            let ctx = cli_ctx(service, org.as_deref()).await?;
+            let text =
+                std::fs::read_to_string(&settings).with_context(|| format!("cannot read {}", settings.display()))?;
+            let mut settings: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a JSON object", settings.display()))?;
+            if let Some(path) = private_key {
+                let pem = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                settings.insert("private_key".into(), pem.into());
+            }
+            let platform = dakoku_domain::Platform::parse(&platform).context("unknown platform")?;
+            let view = service.create_integration(&ctx, platform, &name, settings).await.map_err(service_error)?;
+            println!("integration   {} ({})", view.name, view.id);
+            println!("callback URL  {}", view.callback_url);
+            println!("Enter the callback URL on the platform; keep it secret, it identifies this integration.");
+            Ok(ExitCode::SUCCESS)
+        }
+        IntegrationWhat::Test { id, org } => {
+            let ctx = cli_ctx(service, org.as_deref()).await?;
+            let id =
+                dakoku_domain::IntegrationId::parse(&id).with_context(|| format!("'{id}' is not an integration id"))?;
+            let report = service.test_integration(&ctx, &id).await.map_err(service_error)?;
+            for check in &report.checks {
+                println!("{} {:<12} {}", if check.ok { "ok  " } else { "FAIL" }, check.name, check.detail);
+            }
+            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
 }
 
 async fn cli_ctx(service: &Service, org: Option<&str>) -> anyhow::Result<Ctx> {

@@ -620,3 +620,57 @@ backend_test!(a_chat_reply_acknowledged_before_a_sigkill_is_sent_once_after_rest
     let punches = all_punches(&client, &server.base, &token).await;
     assert_eq!(punches.len(), 1);
 });
+
+backend_test!(cli_sets_up_lineworks_and_imports_links, |db: TestDb| async move {
+    use dakoku_sim::lineworks::{LineWorksSim, TEST_PRIVATE_KEY};
+    let key = dakoku_config::MasterKey::generate().to_base64();
+    let token = init(&db, &key);
+    let sim = LineWorksSim::start("127.0.0.1:0".parse().expect("address")).await.expect("simulator");
+    sim.add_test_app("client-1", "secret-1", "svc@acme");
+    sim.add_bot("2000001", "bot-secret", None);
+    sim.add_user("u-taro", "taro@acme.example", "山田太郎");
+    let dir = db.dir.path().to_owned();
+    let settings = dir.join("lineworks.json");
+    std::fs::write(
+        &settings,
+        json!({
+            "client_id": "client-1", "client_secret": "secret-1", "service_account": "svc@acme",
+            "bot_id": "2000001", "bot_secret": "bot-secret",
+            "auth_base_url": sim.auth_base_url(), "api_base_url": sim.api_base_url(),
+        })
+        .to_string(),
+    )
+    .expect("write settings");
+    let pem = dir.join("private.key");
+    std::fs::write(&pem, TEST_PRIVATE_KEY).expect("write key");
+    let args = ["integration", "create", "--platform", "lineworks", "--name", "LW", "--settings"];
+    let mut args: Vec<&str> = args.to_vec();
+    let (settings, pem) = (settings.to_str().expect("utf-8"), pem.to_str().expect("utf-8"));
+    args.extend([settings, "--private-key", pem]);
+    let (ok, stdout, stderr) = tokio::task::block_in_place(|| cli(&db, &key, &args));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("/hooks/lineworks/"), "{stdout}");
+    let id = stdout.lines().next().and_then(|l| l.split('(').nth(1)).map(|s| s.trim_end_matches(')').to_owned());
+    let id = id.expect("integration id");
+    let (ok, stdout, stderr) = tokio::task::block_in_place(|| cli(&db, &key, &["integration", "test", &id]));
+    assert!(ok, "{stdout} {stderr}");
+    assert!(stdout.contains("ok   token"), "{stdout}");
+
+    let server = Server::start(&db, &key, &[]);
+    let client = reqwest::Client::new();
+    employees(&client, &server.base, &token, 2).await;
+    drop(server);
+    let csv = dir.join("links.csv");
+    std::fs::write(&csv, "employee_code,external_user_id\nE0,taro@acme.example\nE1,nobody@acme.example\nE9,u-x\n")
+        .expect("write csv");
+    let csv = csv.to_str().expect("utf-8");
+    let (ok, _, stderr) =
+        tokio::task::block_in_place(|| cli(&db, &key, &["import", "links", csv, "--integration", &id]));
+    assert!(!ok, "rejected rows fail the import");
+    assert!(stderr.contains(":3: LINE WORKS has no user") && stderr.contains(":4: no employee"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"));
+    let args = ["import", "links", csv, "--integration", &id, "--skip-invalid"];
+    let (ok, _, stderr) = tokio::task::block_in_place(|| cli(&db, &key, &args));
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("imported 1 link(s), rejected 2"), "{stderr}");
+});
