@@ -461,22 +461,12 @@ impl Service {
             external_user_id: user_id.to_owned(),
             created_at: Utc::now(),
         };
-        match integrations::insert_link(tx, &stored.org_id, &link).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Ok(plain(phrases.employee_taken)),
-            Err(e) => return Err(e.into()),
-        }
         let ctx = chat_ctx(&stored.org_id, &stored.id, &employee.id);
-        crate::audit::record(
-            tx,
-            &ctx,
-            "integration.link",
-            "integration",
-            stored.id.as_str(),
-            crate::audit::NOTHING,
-            Some(&link),
-        )
-        .await?;
+        match crate::integrations::insert_link(tx, &ctx, &link).await {
+            Ok(()) => {}
+            Err(ServiceError::Conflict(_)) => return Ok(plain(phrases.employee_taken)),
+            Err(e) => return Err(e),
+        }
         Ok(ChatReply {
             text: phrases.linked.replace("{name}", &employee.name),
             choices: next_choices(PunchKind::ClockOut, phrases),

@@ -95,6 +95,19 @@ fn split_settings(
     (public, secrets)
 }
 
+/// Stores a link with its audit entry, in the caller's transaction.
+pub(crate) async fn insert_link(conn: &mut dakoku_store::Conn, ctx: &Ctx, link: &Link) -> ServiceResult<()> {
+    integrations::insert_link(conn, ctx.org(), link).await.map_err(|e| match e {
+        StoreError::Conflict(_) => {
+            ServiceError::Conflict("this platform user, or this employee, is already linked in this integration".into())
+        }
+        other => other.into(),
+    })?;
+    let id = link.integration_id.as_str();
+    audit::record(conn, ctx, "integration.link", "integration", id, audit::NOTHING, Some(link)).await?;
+    Ok(())
+}
+
 fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
     if ctx.actor.is_admin() {
         Ok(())
@@ -344,22 +357,7 @@ impl Service {
             external_user_id,
             created_at: Utc::now(),
         };
-        integrations::insert_link(&mut tx, ctx.org(), &link).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ServiceError::Conflict(
-                "this platform user, or this employee, is already linked in this integration".into(),
-            ),
-            other => other.into(),
-        })?;
-        audit::record(
-            &mut tx,
-            ctx,
-            "integration.link",
-            "integration",
-            integration.as_str(),
-            audit::NOTHING,
-            Some(&link),
-        )
-        .await?;
+        insert_link(&mut tx, ctx, &link).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(link)
     }
@@ -433,17 +431,7 @@ impl Service {
         }
         let mut tx = self.db.begin().await?;
         for link in &valid {
-            integrations::insert_link(&mut tx, ctx.org(), link).await?;
-            audit::record(
-                &mut tx,
-                ctx,
-                "integration.link",
-                "integration",
-                integration.as_str(),
-                audit::NOTHING,
-                Some(link),
-            )
-            .await?;
+            insert_link(&mut tx, ctx, link).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
         report.imported = valid.len() as u64;

@@ -138,17 +138,16 @@ async fn dakoku(url: &str, dir: &std::path::Path) -> Target {
         let request = client.post(format!("{base}{path}")).bearer_auth(&init.admin_token).json(&body);
         async move { request.send().await.expect("sent").json::<serde_json::Value>().await.expect("json") }
     };
-    let integration = post(
-        "/api/v1/integrations".into(),
-        json!({"platform": "lineworks", "name": "bench", "settings": settings}),
-    )
-    .await;
+    let integration =
+        post("/api/v1/integrations".into(), json!({"platform": "lineworks", "name": "bench", "settings": settings}))
+            .await;
     let callback = integration["callback_url"].as_str().expect("callback").to_owned();
     let hook_url = format!("{base}{}", &callback[callback.find("/hooks/").expect("hooks")..]);
     let integration_id = integration["id"].as_str().expect("id").to_owned();
     let mut bodies = Vec::new();
     for i in 0..100 {
-        let employee = post("/api/v1/employees".into(), json!({"code": format!("B{i}"), "name": format!("Bench {i}")})).await;
+        let employee =
+            post("/api/v1/employees".into(), json!({"code": format!("B{i}"), "name": format!("Bench {i}")})).await;
         let id = employee["id"].as_str().expect("id").to_owned();
         let user = format!("user-{i}");
         sim.add_user(&user, &format!("{user}@bench.example"), &format!("Bench {i}"));
@@ -162,7 +161,11 @@ async fn dakoku(url: &str, dir: &std::path::Path) -> Target {
     let total = CLIENTS * (WARMUP_PER_CLIENT + REQUESTS_PER_CLIENT);
     let hook = (0..total)
         .map(|n| {
-            let body = sim.message_body(&format!("user-{}", n % 100), None, json!({"type": "text", "text": format!("出勤 #{n}")}));
+            let body = sim.message_body(
+                &format!("user-{}", n % 100),
+                None,
+                json!({"type": "text", "text": format!("出勤 #{n}")}),
+            );
             let headers = vec![
                 ("content-type", "application/json; charset=UTF-8".to_owned()),
                 ("x-works-botid", "2000001".to_owned()),
