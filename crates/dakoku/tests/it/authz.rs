@@ -263,6 +263,29 @@ backend_test!(role_route_target_matrix, |db: TestDb| async move {
         check(
             &app,
             &w,
+            "issue chat link code for",
+            [[201, 201, 404], [201, 201, 404], [403, 403, 403], [201, 403, 403]],
+            async |_, w, _, t| (Method::POST, format!("/api/v1/employees/{}/link-code", w.employee(t)), None),
+        )
+        .await,
+    );
+    failures.extend(
+        check(
+            &app,
+            &w,
+            "update integration",
+            [[200, 200, 404], [403, 403, 403], [403, 403, 403], [403, 403, 403]],
+            async |_, w, _, t| {
+                let id = if matches!(t, Target::OtherOrg) { &w.integration_b } else { &w.integration_a };
+                (Method::PATCH, format!("/api/v1/integrations/{id}"), Some(json!({"name": "改名"})))
+            },
+        )
+        .await,
+    );
+    failures.extend(
+        check(
+            &app,
+            &w,
             "read department",
             [[200, 200, 404], [200, 200, 404], [200, 200, 404], [200, 200, 404]],
             async |_, w, _, t| (Method::GET, format!("/api/v1/departments/{}", w.department(t)), None),
