@@ -2,9 +2,13 @@
 //! and decodes callbacks into the platform-neutral events of `dakoku_service::chat`, and sends
 //! the replies the core queued. Nothing here decides attendance; the core does.
 
+pub mod error;
 pub mod lineworks;
 pub mod pace;
 pub mod render;
+pub mod tokens;
+pub mod wecom;
+pub mod xml;
 
 use axum::routing::post;
 use axum::Router;

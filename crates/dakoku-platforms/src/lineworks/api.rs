@@ -3,8 +3,10 @@
 //! every worker and instance shares one; a 401 drops it and the call is made once more with
 //! a fresh one.
 
+pub use crate::error::ApiError;
 use crate::pace::Pacer;
 use crate::render::truncate_chars;
+use crate::tokens::TokenCache;
 use chrono::{Duration as ChronoDuration, Utc};
 use dakoku_domain::IntegrationId;
 use dakoku_service::chat::{ChatReply, OutgoingMessage, Room};
@@ -14,16 +16,12 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.worksmobile.com/oauth2/v2.0";
 pub const DEFAULT_API_BASE_URL: &str = "https://www.worksapis.com/v1.0";
 /// Half of the Standard plan's 240 calls a minute per API, as advised for sustained use.
 const DEFAULT_CALLS_PER_MINUTE: u32 = 120;
-/// A token is renewed this long before it expires, so no call carries one that dies in flight.
-const TOKEN_MARGIN_SECONDS: i64 = 120;
 
 /// An integration's LINE WORKS settings, secrets included. Never logged.
 #[derive(Clone)]
@@ -82,44 +80,11 @@ impl Credentials {
     }
 }
 
-/// Why a call did not succeed, in terms the caller can act on.
-#[derive(Debug)]
-pub enum ApiError {
-    /// The integration's settings cannot work (missing value, unreadable key).
-    Setup(String),
-    /// The auth server refused the credentials.
-    Auth { status: u16, error: String, description: String },
-    /// The API refused the token even after a fresh one was fetched.
-    Unauthorized(String),
-    /// 429: try again after the given delay.
-    RateLimited { after: Duration },
-    /// 5xx or no answer: try again later.
-    Unavailable(String),
-    /// Any other refusal (bad request, forbidden, not found): trying again will not help.
-    Refused { status: u16, code: String, description: String },
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApiError::Setup(m) => write!(f, "setup: {m}"),
-            ApiError::Auth { status, error, description } => {
-                write!(f, "token request refused ({status} {error}): {description}")
-            }
-            ApiError::Unauthorized(m) => write!(f, "401 UNAUTHORIZED: {m}"),
-            ApiError::RateLimited { after } => write!(f, "429 TOO_MANY_REQUESTS, retry in {}s", after.as_secs()),
-            ApiError::Unavailable(m) => write!(f, "unavailable: {m}"),
-            ApiError::Refused { status, code, description } => write!(f, "{status} {code}: {description}"),
-        }
-    }
-}
-
 /// The LINE WORKS client shared by the hooks, the sender and the admin calls.
 pub struct LineWorks {
     http: reqwest::Client,
     pacer: Pacer,
-    /// One token fetch at a time per integration in this process.
-    fetching: Mutex<HashMap<IntegrationId, Arc<tokio::sync::Mutex<()>>>>,
+    tokens: TokenCache,
 }
 
 #[derive(Serialize)]
@@ -153,7 +118,7 @@ impl LineWorks {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a default HTTP client builds");
-        Self { http, pacer: Pacer::default(), fetching: Mutex::new(HashMap::new()) }
+        Self { http, pacer: Pacer::default(), tokens: TokenCache::default() }
     }
 
     /// The signed service-account assertion (RS256, one hour, the longest allowed).
@@ -176,22 +141,8 @@ impl LineWorks {
         integration: &IntegrationId,
         creds: &Credentials,
     ) -> Result<PlatformToken, ApiError> {
-        let margin = ChronoDuration::seconds(TOKEN_MARGIN_SECONDS);
         let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
-        if let Some(token) = service.platform_token(integration, margin).await.map_err(unavailable)? {
-            return Ok(token);
-        }
-        let lock = {
-            let mut fetching = self.fetching.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            fetching.entry(integration.clone()).or_default().clone()
-        };
-        let _guard = lock.lock().await;
-        // Another task may have fetched one while this one waited.
-        if let Some(token) = service.platform_token(integration, margin).await.map_err(unavailable)? {
-            return Ok(token);
-        }
-        let (access, expires_at) = self.request_token(creds).await?;
-        service.save_platform_token(integration, &access, expires_at).await.map_err(unavailable)
+        self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await
     }
 
     /// Asks the auth server for a new token (the JWT bearer grant), bypassing the shared one.
@@ -230,7 +181,7 @@ impl LineWorks {
         let Some(access) = access else {
             return Err(ApiError::Unavailable("the token answer has no access_token".into()));
         };
-        let lifetime = seconds(body.get("expires_in")).unwrap_or(3600).max(TOKEN_MARGIN_SECONDS + 1);
+        let lifetime = seconds(body.get("expires_in")).unwrap_or(3600).max(crate::tokens::MARGIN_SECONDS + 1);
         Ok((access.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
     }
 

@@ -4,7 +4,7 @@
 //! removes it again when the admin turns the option off.
 
 use super::api::{ApiError, Credentials, LineWorks};
-use super::sender::outcome_of;
+use crate::error::outcome_of;
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use dakoku_domain::{IntegrationId, Platform, PunchKind};
 use dakoku_service::chat::{punch_action, ChatSettings, Phrases};

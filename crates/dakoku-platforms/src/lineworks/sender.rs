@@ -2,7 +2,8 @@
 //! 5xx and network errors back off; a refusal that retrying cannot fix goes to the dead
 //! letters with the platform's words, for an admin to read.
 
-use super::api::{ApiError, LineWorks};
+use super::api::LineWorks;
+use crate::error::outcome_of;
 use dakoku_domain::Platform;
 use dakoku_service::chat::{message_job, OutgoingMessage};
 use dakoku_service::{Service, ServiceError};
@@ -36,19 +37,6 @@ impl MessageSender {
         match self.lineworks.send(&self.service, &integration, &message).await {
             Ok(()) => Outcome::Done,
             Err(error) => outcome_of(error),
-        }
-    }
-}
-
-/// How a failed call is retried.
-pub(crate) fn outcome_of(error: ApiError) -> Outcome {
-    match error {
-        ApiError::RateLimited { after } => Outcome::Retry { error: error.to_string(), after: Some(after) },
-        ApiError::Unavailable(_) | ApiError::Unauthorized(_) => {
-            Outcome::Retry { error: error.to_string(), after: None }
-        }
-        ApiError::Setup(_) | ApiError::Auth { .. } | ApiError::Refused { .. } => {
-            Outcome::Fail { error: error.to_string() }
         }
     }
 }
