@@ -6,14 +6,17 @@ pub mod error;
 pub mod lineworks;
 pub mod pace;
 pub mod render;
+pub mod sender;
 pub mod tokens;
 pub mod wecom;
 pub mod xml;
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
+use dakoku_domain::Platform;
 use dakoku_service::Service;
 use dakoku_worker::Worker;
+use sender::MessageSender;
 use std::sync::Arc;
 
 /// The adapters of one process: their callback routes and their job handlers.
@@ -21,6 +24,7 @@ use std::sync::Arc;
 pub struct Platforms {
     service: Service,
     pub lineworks: Arc<lineworks::LineWorks>,
+    pub wecom: Arc<wecom::WeCom>,
 }
 
 impl Platforms {
@@ -28,19 +32,24 @@ impl Platforms {
     pub fn new(service: Service) -> Self {
         let lineworks = Arc::new(lineworks::LineWorks::new());
         service.register_port(Arc::new(lineworks::port::LineWorksPort(lineworks.clone())));
-        Self { service, lineworks }
+        let wecom = Arc::new(wecom::WeCom::new());
+        service.register_port(Arc::new(wecom::port::WeComPort(wecom.clone())));
+        Self { service, lineworks, wecom }
     }
 
     /// The `/hooks/...` routes.
     pub fn hooks(&self) -> Router {
         Router::new()
             .route("/hooks/lineworks/{token}", post(lineworks::hook::callback))
+            .route("/hooks/wecom/{token}", get(wecom::hook::verify_url).post(wecom::hook::receive))
             .with_state(self.service.clone())
     }
 
     /// Registers the senders on a worker.
     pub fn install(&self, worker: &mut Worker) {
-        worker.register(Arc::new(lineworks::sender::MessageSender::new(self.service.clone(), self.lineworks.clone())));
+        let service = self.service.clone();
+        worker.register(Arc::new(MessageSender::new(Platform::LineWorks, service.clone(), self.lineworks.clone())));
+        worker.register(Arc::new(MessageSender::new(Platform::WeCom, service, self.wecom.clone())));
         worker.register(Arc::new(lineworks::richmenu::SyncJob::new(self.service.clone(), self.lineworks.clone())));
     }
 }

@@ -8,11 +8,22 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
+/// At most `max` bytes of UTF-8, cut on a character boundary.
+pub fn truncate_bytes(text: &str, max: usize) -> String {
+    let mut cut = max.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text[..cut].to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn cuts_on_characters() {
         assert_eq!(super::truncate_chars("出勤しました", 2), "出勤");
         assert_eq!(super::truncate_chars("ok", 20), "ok");
+        assert_eq!(super::truncate_bytes("出勤", 4), "出");
+        assert_eq!(super::truncate_bytes("ok", 2048), "ok");
     }
 }

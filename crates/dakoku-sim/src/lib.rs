@@ -4,3 +4,4 @@
 //! both sides agree on the protocol.
 
 pub mod lineworks;
+pub mod wecom;

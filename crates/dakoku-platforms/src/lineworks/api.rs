@@ -376,3 +376,14 @@ mod tests {
         assert_eq!(encode("a/b?c"), "a%2Fb%3Fc");
     }
 }
+
+impl crate::sender::Deliver for LineWorks {
+    fn deliver<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        message: &'a OutgoingMessage,
+    ) -> dakoku_worker::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(self.send(service, integration, message))
+    }
+}

@@ -1,1 +1,8 @@
+//! WeCom (企业微信) self-built app: callback crypto, the callback routes, the API client.
+
+pub mod api;
 pub mod crypto;
+pub(crate) mod hook;
+pub mod port;
+
+pub use api::{Credentials, WeCom};

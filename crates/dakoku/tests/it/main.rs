@@ -10,4 +10,5 @@ mod jobs;
 mod lineworks;
 mod process;
 mod scenarios;
+mod wecom;
 mod workflow;

@@ -1,24 +1,37 @@
-//! The `lineworks.message` job: sends one queued reply. A 429 waits for `rateLimit-reset`;
-//! 5xx and network errors back off; a refusal that retrying cannot fix goes to the dead
-//! letters with the platform's words, for an admin to read.
+//! The `{platform}.message` jobs: each sends one queued reply through its platform's client. A
+//! throttled call waits for the platform's reset time; unavailability backs off; a refusal that
+//! retrying cannot fix goes to the dead letters with the platform's words, for an admin.
 
-use super::api::LineWorks;
-use crate::error::outcome_of;
+use crate::error::{outcome_of, ApiError};
 use dakoku_domain::Platform;
 use dakoku_service::chat::{message_job, OutgoingMessage};
+use dakoku_service::integrations::OpenIntegration;
 use dakoku_service::{Service, ServiceError};
 use dakoku_store::jobs::Job;
 use dakoku_worker::{BoxFuture, JobHandler, Outcome};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+
+/// A platform client that can deliver a reply.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        message: &'a OutgoingMessage,
+    ) -> BoxFuture<'a, Result<(), ApiError>>;
+}
 
 pub struct MessageSender {
+    kind: &'static str,
     service: Service,
-    lineworks: Arc<LineWorks>,
+    client: Arc<dyn Deliver>,
 }
 
 impl MessageSender {
-    pub fn new(service: Service, lineworks: Arc<LineWorks>) -> Self {
-        Self { service, lineworks }
+    pub fn new(platform: Platform, service: Service, client: Arc<dyn Deliver>) -> Self {
+        // Job kinds live as long as the process; leaking one short string per platform is fine.
+        let kind: &'static str = Box::leak(message_job(platform).into_boxed_str());
+        Self { kind, service, client }
     }
 
     async fn send(&self, job: &Job) -> Outcome {
@@ -34,7 +47,7 @@ impl MessageSender {
             }
             Err(e) => return Outcome::Retry { error: e.to_string(), after: None },
         };
-        match self.lineworks.send(&self.service, &integration, &message).await {
+        match self.client.deliver(&self.service, &integration, &message).await {
             Ok(()) => Outcome::Done,
             Err(error) => outcome_of(error),
         }
@@ -43,8 +56,7 @@ impl MessageSender {
 
 impl JobHandler for MessageSender {
     fn kind(&self) -> &'static str {
-        static KIND: OnceLock<String> = OnceLock::new();
-        KIND.get_or_init(|| message_job(Platform::LineWorks))
+        self.kind
     }
 
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {

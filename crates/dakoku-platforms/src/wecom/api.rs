@@ -1,0 +1,225 @@
+//! Calls to the WeCom server API for a self-built app: `gettoken` (cached and shared, fetched
+//! again on 40014 / 42001 / 40001), `message/send` for replies. WeCom answers HTTP 200 with an
+//! `errcode`; decisions are made on the code alone.
+
+use super::crypto::{CryptoError, MsgCrypt};
+use crate::error::ApiError;
+use crate::pace::Pacer;
+use crate::render::truncate_bytes;
+use crate::tokens::TokenCache;
+use chrono::{Duration as ChronoDuration, Utc};
+use dakoku_domain::IntegrationId;
+use dakoku_service::chat::{ChatReply, OutgoingMessage};
+use dakoku_service::integrations::OpenIntegration;
+use dakoku_service::Service;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+pub const DEFAULT_API_BASE_URL: &str = "https://qyapi.weixin.qq.com/cgi-bin";
+/// Messages to one member are capped at 30 a minute; calls per API per corp far higher.
+const DEFAULT_CALLS_PER_MINUTE: u32 = 600;
+
+/// An integration's WeCom settings, secrets included. Never logged.
+#[derive(Clone)]
+pub struct Credentials {
+    pub corp_id: String,
+    pub agent_id: String,
+    pub secret: String,
+    /// Callback Token and EncodingAESKey; absent until the admin sets up receiving messages.
+    pub callback: Option<(String, String)>,
+    pub api_base_url: String,
+    pub calls_per_minute: u32,
+}
+
+fn setting(map: &Map<String, Value>, name: &str) -> Option<String> {
+    match map.get(name)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl Credentials {
+    pub fn of(integration: &OpenIntegration) -> Result<Self, ApiError> {
+        let (public, secret) = (&integration.stored.settings, &integration.secrets);
+        let need = |map: &Map<String, Value>, name: &str| {
+            setting(map, name).ok_or_else(|| ApiError::Setup(format!("the setting {name} is missing")))
+        };
+        Ok(Self {
+            corp_id: need(public, "corp_id")?,
+            agent_id: need(public, "agent_id")?,
+            secret: need(secret, "secret")?,
+            callback: setting(secret, "token").zip(setting(secret, "encoding_aes_key")),
+            api_base_url: setting(public, "api_base_url")
+                .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            calls_per_minute: public
+                .get("calls_per_minute")
+                .and_then(Value::as_u64)
+                .map(|n| n.clamp(1, 100_000) as u32)
+                .unwrap_or(DEFAULT_CALLS_PER_MINUTE),
+        })
+    }
+
+    /// The callback crypto, if receiving messages is set up.
+    pub fn crypt(&self) -> Result<MsgCrypt, CryptoError> {
+        let (token, key) = self.callback.as_ref().ok_or(CryptoError::BadKey)?;
+        MsgCrypt::new(token, key, &self.corp_id)
+    }
+}
+
+/// What a WeCom error code means for the caller.
+fn classify(code: i64, message: &str) -> ApiError {
+    let refused = |what: &str| ApiError::Refused { status: 200, code: code.to_string(), description: what.to_owned() };
+    match code {
+        40014 | 42001 | 40001 | 41001 => ApiError::Unauthorized(format!("{code}: {message}")),
+        45009 | 45033 => ApiError::RateLimited { after: Duration::from_secs(60) },
+        -1 => ApiError::Unavailable(format!("-1 system busy: {message}")),
+        60020 => refused("WeCom refuses calls from this server's IP address: add it to the app's 企业可信IP list"),
+        48002 => refused("the app lacks permission for this API (48002)"),
+        81013 => refused("every recipient is invalid or outside the app's visible range (81013)"),
+        _ => ApiError::Refused { status: 200, code: code.to_string(), description: message.to_owned() },
+    }
+}
+
+pub struct WeCom {
+    http: reqwest::Client,
+    pacer: Pacer,
+    tokens: TokenCache,
+}
+
+impl Default for WeCom {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WeCom {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a default HTTP client builds");
+        Self { http, pacer: Pacer::default(), tokens: TokenCache::default() }
+    }
+
+    /// Asks `gettoken` for a new token.
+    pub async fn request_token(&self, creds: &Credentials) -> Result<(String, chrono::DateTime<Utc>), ApiError> {
+        let response = self
+            .http
+            .get(format!("{}/gettoken", creds.api_base_url))
+            .query(&[("corpid", creds.corp_id.as_str()), ("corpsecret", creds.secret.as_str())])
+            .send()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot reach WeCom: {e}")))?;
+        let body = read(response).await?;
+        let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+        if code != 0 {
+            let message = body.get("errmsg").and_then(Value::as_str).unwrap_or_default();
+            return Err(match classify(code, message) {
+                ApiError::Unauthorized(_) => {
+                    ApiError::Auth { status: 200, error: code.to_string(), description: message.to_owned() }
+                }
+                other => other,
+            });
+        }
+        let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
+        let Some(token) = token else { return Err(ApiError::Unavailable("gettoken answered without a token".into())) };
+        let lifetime =
+            body.get("expires_in").and_then(Value::as_i64).unwrap_or(7200).max(crate::tokens::MARGIN_SECONDS + 1);
+        Ok((token.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
+    }
+
+    /// One API call with the shared token, paced, fetched again once when WeCom says the token
+    /// is invalid or expired. Returns the JSON answer of a call that succeeded (`errcode` 0).
+    pub async fn call(
+        &self,
+        service: &Service,
+        integration: &IntegrationId,
+        creds: &Credentials,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
+        let mut refreshed = false;
+        loop {
+            let token = self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await?;
+            self.pacer.wait(&format!("{integration} {path}"), creds.calls_per_minute).await;
+            let response = self
+                .http
+                .post(format!("{}{path}", creds.api_base_url))
+                .query(&[("access_token", token.token.as_str())])
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| ApiError::Unavailable(format!("cannot reach WeCom: {e}")))?;
+            let answer = read(response).await?;
+            let code = answer.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+            if code == 0 {
+                return Ok(answer);
+            }
+            let message = answer.get("errmsg").and_then(Value::as_str).unwrap_or_default().to_owned();
+            match classify(code, &message) {
+                ApiError::Unauthorized(_) if !refreshed => {
+                    tracing::info!(%integration, code, "WeCom refused the token; fetching a new one");
+                    let _ = service.forget_platform_token(integration, &token).await;
+                    refreshed = true;
+                }
+                other => return Err(other),
+            }
+        }
+    }
+
+    /// Sends a reply as an app text message to the member.
+    pub async fn send(
+        &self,
+        service: &Service,
+        integration: &OpenIntegration,
+        message: &OutgoingMessage,
+    ) -> Result<(), ApiError> {
+        let creds = Credentials::of(integration)?;
+        let body = message_body(&creds, &message.user_id, &message.reply);
+        self.call(service, &integration.stored.id, &creds, "/message/send", &body).await.map(|_| ())
+    }
+}
+
+async fn read(response: reqwest::Response) -> Result<Value, ApiError> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(ApiError::Unavailable(format!("WeCom answered HTTP {status}")));
+    }
+    response.json().await.map_err(|e| ApiError::Unavailable(format!("WeCom answered something that is not JSON: {e}")))
+}
+
+/// A reply as a WeCom text message (at most 2,048 bytes). WeCom text has no buttons, so the
+/// suggested next punches are named on a last line. Identical messages within 30 minutes are
+/// dropped by WeCom's duplicate check, so a reply sent again after a crash reaches the member
+/// once.
+pub fn message_body(creds: &Credentials, user_id: &str, reply: &ChatReply) -> Value {
+    let mut text = reply.text.clone();
+    if !reply.choices.is_empty() {
+        let labels: Vec<&str> = reply.choices.iter().map(|c| c.label.as_str()).collect();
+        text = format!("{text}\n→ {}", labels.join(" / "));
+    }
+    json!({
+        "touser": user_id,
+        "msgtype": "text",
+        "agentid": creds.agent_id.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(creds.agent_id.clone())),
+        "text": {"content": truncate_bytes(&text, 2048)},
+        "enable_duplicate_check": 1,
+        "duplicate_check_interval": 1800,
+    })
+}
+
+impl crate::sender::Deliver for WeCom {
+    fn deliver<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        message: &'a OutgoingMessage,
+    ) -> dakoku_worker::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(self.send(service, integration, message))
+    }
+}

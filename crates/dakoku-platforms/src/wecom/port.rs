@@ -1,0 +1,77 @@
+//! What the core asks of WeCom: a connection test that names the failing credential.
+
+use super::api::{Credentials, WeCom};
+use crate::error::ApiError;
+use dakoku_domain::Platform;
+use dakoku_service::integrations::OpenIntegration;
+use dakoku_service::platform::{BoxFuture, ConnectionCheck, ConnectionReport, PlatformPort};
+use dakoku_service::Service;
+use std::sync::Arc;
+
+fn check(name: &str, ok: bool, detail: impl Into<String>) -> ConnectionCheck {
+    ConnectionCheck { name: name.to_owned(), ok, detail: detail.into() }
+}
+
+impl WeCom {
+    async fn connection_report(&self, service: &Service, integration: &OpenIntegration) -> ConnectionReport {
+        let creds = match Credentials::of(integration) {
+            Ok(c) => c,
+            Err(e) => return ConnectionReport::new(vec![check("settings", false, e.to_string())]),
+        };
+        let mut checks = vec![check("settings", true, "CorpID, AgentID and Secret are present")];
+        checks.push(match creds.crypt() {
+            Ok(_) => check("callback", true, "the callback Token and EncodingAESKey are usable"),
+            Err(_) if creds.callback.is_none() => check(
+                "callback",
+                false,
+                "set token and encoding_aes_key (the values entered under 接收消息 → 设置API接收) to receive messages",
+            ),
+            Err(e) => check("callback", false, e.to_string()),
+        });
+        checks.push(match self.request_token(&creds).await {
+            Ok((token, expires_at)) => {
+                if let Err(e) = service.save_platform_token(&integration.stored.id, &token, expires_at).await {
+                    tracing::warn!(error = %e, "could not keep the tested WeCom token");
+                }
+                check("token", true, "gettoken issued an access token")
+            }
+            Err(ApiError::Auth { error, description, .. }) if error == "40001" => check(
+                "token",
+                false,
+                format!("WeCom refused the Secret (40001: {description}); copy the app's Secret again from the admin console"),
+            ),
+            Err(ApiError::Refused { code, description, .. }) if code == "40013" => {
+                check("token", false, format!("the CorpID is wrong (40013: {description})"))
+            }
+            Err(ApiError::Refused { code, .. }) if code == "60020" => check(
+                "token",
+                false,
+                "WeCom refuses this server's IP address (60020): add it to the app's 企业可信IP list",
+            ),
+            Err(e) => check("token", false, format!("gettoken failed: {e}")),
+        });
+        ConnectionReport::new(checks)
+    }
+}
+
+pub struct WeComPort(pub Arc<WeCom>);
+
+impl PlatformPort for WeComPort {
+    fn platform(&self) -> Platform {
+        Platform::WeCom
+    }
+
+    fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport> {
+        Box::pin(self.0.connection_report(service, integration))
+    }
+
+    fn resolve_user<'a>(
+        &'a self,
+        _service: &'a Service,
+        _integration: &'a OpenIntegration,
+        given: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        // Since 2022 WeCom no longer gives e-mails or mobiles of members: the UserID it is.
+        Box::pin(async move { Ok(given.to_owned()) })
+    }
+}

@@ -1,0 +1,207 @@
+//! WeCom end to end: dakoku over real HTTP against the WeCom simulator, which seals members'
+//! messages with the WXBizMsgCrypt scheme and checks what dakoku sends back, on both backends.
+
+use crate::backend_test;
+use crate::helpers::{TestApp, TestDb};
+use dakoku_sim::wecom::{encrypt, signature, CallbackSetup, WeComSim};
+use serde_json::json;
+
+const CORP: &str = "ww-test-corp";
+const AGENT: i64 = 1000002;
+const SECRET: &str = "wecom-app-secret";
+const TOKEN: &str = "cbToken123";
+const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+
+struct Chat {
+    app: TestApp,
+    sim: WeComSim,
+    integration: String,
+}
+
+async fn chat(db: TestDb, secret: &str) -> Chat {
+    let app = db.spawn().await;
+    let sim = WeComSim::start("127.0.0.1:0".parse().expect("address"), CORP, AGENT, SECRET).await.expect("simulator");
+    sim.add_member("zhangsan");
+    let settings = json!({
+        "corp_id": CORP, "agent_id": AGENT.to_string(), "secret": secret,
+        "token": TOKEN, "encoding_aes_key": AES_KEY, "api_base_url": sim.api_base_url(), "language": "zh",
+    });
+    let created = app
+        .post(
+            &app.admin_token,
+            "/api/v1/integrations",
+            json!({"platform": "wecom", "name": "企业微信", "settings": settings}),
+        )
+        .await
+        .expect(201);
+    let url = created.body["callback_url"].as_str().expect("callback_url");
+    let callback = format!("{}{}", app.base, &url[url.find("/hooks/wecom/").expect("hook path")..]);
+    sim.set_callback(CallbackSetup { url: callback, token: TOKEN.into(), encoding_aes_key: AES_KEY.into() });
+    Chat { integration: created.id(), app, sim }
+}
+
+impl Chat {
+    async fn link(&self, code: &str, name: &str, user: &str) -> String {
+        let t = &self.app.admin_token;
+        let id = self.app.post(t, "/api/v1/employees", json!({"code": code, "name": name})).await.expect(201).id();
+        let path = format!("/api/v1/integrations/{}/links", self.integration);
+        self.app.post(t, &path, json!({"employee_id": id, "external_user_id": user})).await.expect(201);
+        id
+    }
+
+    async fn drain(&self) {
+        while self.app.worker.run_once().await.expect("worker") > 0 {}
+    }
+
+    async fn footprint(&self) -> (i64, i64) {
+        (self.app.count("SELECT COUNT(*) FROM punches").await, self.app.count("SELECT COUNT(*) FROM jobs").await)
+    }
+}
+
+backend_test!(wecom_message_punching_with_replies, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    // WeCom checks the URL when the admin saves the callback settings.
+    assert_eq!(
+        c.sim.verify_url("echo-1616140317555161061").await.expect("sent"),
+        (200, "echo-1616140317555161061".into())
+    );
+
+    let e = c.link("E1", "张三", "zhangsan").await;
+    assert_eq!(c.sim.say("zhangsan", "上班").await.expect("sent"), 200);
+    let punches = c.app.list_all(&c.app.admin_token, &format!("/api/v1/punches?employee_id={e}")).await;
+    assert_eq!(punches.len(), 1, "committed before the 200");
+    assert_eq!(punches[0]["source"], "wecom");
+    c.drain().await;
+    let sent = c.sim.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].touser, "zhangsan");
+    assert!(sent[0].content.contains("张三") && sent[0].content.contains("上班打卡成功"), "{}", sent[0].content);
+    assert!(sent[0].content.contains("→ 休息开始 / 下班"), "the next punches are named: {}", sent[0].content);
+
+    // A retried callback (WeCom tries again when the answer is slow) is handled once.
+    let (query, body) = c.sim.seal(&c.sim.text_xml("zhangsan", "下班")).expect("sealed");
+    assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
+    assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
+    c.drain().await;
+    let punches = c.app.list_all(&c.app.admin_token, &format!("/api/v1/punches?employee_id={e}")).await;
+    assert_eq!(punches.len(), 2);
+    assert_eq!(c.sim.sent().len(), 2);
+
+    // A menu item of the app punches too.
+    let (query, body) = c.sim.seal(&c.sim.click_xml("zhangsan", "dakoku:punch:clock_in")).expect("sealed");
+    assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
+    // An unlinked member is told how to link.
+    c.sim.add_member("lisi");
+    c.sim.say("lisi", "上班").await.expect("sent");
+    c.drain().await;
+    let sent = c.sim.sent();
+    assert!(sent.iter().any(|s| s.touser == "lisi" && s.content.contains("尚未与 dakoku 员工绑定")));
+    assert_eq!(c.app.list_all(&c.app.admin_token, &format!("/api/v1/punches?employee_id={e}")).await.len(), 3);
+    c.app.shutdown().await;
+});
+
+backend_test!(wecom_callbacks_that_do_not_verify_change_nothing, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    c.link("E1", "张三", "zhangsan").await;
+    let before = c.footprint().await;
+    let plain = c.sim.text_xml("zhangsan", "上班");
+    let (query, body) = c.sim.seal(&plain).expect("sealed");
+
+    let mut forged = query.clone();
+    forged[0].1 = "0".repeat(40);
+    assert_eq!(c.sim.post(&forged, &body).await.expect("sent"), 401, "bad signature");
+    assert_eq!(c.sim.post(&query[1..], &body).await.expect("sent"), 401, "no signature");
+    let at = body.find("<Encrypt><![CDATA[").expect("Encrypt") + "<Encrypt><![CDATA[".len() + 10;
+    let mut tampered = body.clone().into_bytes();
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+    assert_eq!(c.sim.post(&query, &tampered).await.expect("sent"), 401, "changed ciphertext");
+    // Sealed correctly, but for another CorpID.
+    let other = encrypt(AES_KEY, plain.as_bytes(), b"ww-someone-else").expect("sealed");
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let signed = |ts: &str, encrypted: &str| {
+        vec![
+            ("msg_signature".to_owned(), signature(TOKEN, ts, "42", encrypted)),
+            ("timestamp".to_owned(), ts.to_owned()),
+            ("nonce".to_owned(), "42".to_owned()),
+        ]
+    };
+    let wrap = |encrypted: &str| {
+        format!("<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    };
+    assert_eq!(c.sim.post(&signed(&ts, &other), &wrap(&other)).await.expect("sent"), 401, "another CorpID");
+    // A stale timestamp (a replay from long ago) with a valid signature.
+    let mine = encrypt(AES_KEY, plain.as_bytes(), CORP.as_bytes()).expect("sealed");
+    let old = (chrono::Utc::now().timestamp() - 3600).to_string();
+    assert_eq!(c.sim.post(&signed(&old, &mine), &wrap(&mine)).await.expect("sent"), 401, "stale");
+    // Not XML at all, and XML with a document type.
+    assert_eq!(c.sim.post(&query, "{\"json\": true}").await.expect("sent"), 400);
+    assert_eq!(
+        c.sim.post(&query, "<!DOCTYPE x [<!ENTITY e \"x\">]><xml><Encrypt>&e;</Encrypt></xml>").await.expect("sent"),
+        400
+    );
+    assert_eq!(c.footprint().await, before, "nothing was stored");
+    // The URL check with a wrong signature fails too.
+    let url_check = c.app.client.get(format!("{}/hooks/wecom/not-a-token", c.app.base)).send().await.expect("sent");
+    assert_eq!(url_check.status().as_u16(), 404);
+    // The genuine message still works afterwards.
+    assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
+    assert_eq!(c.footprint().await.0, before.0 + 1);
+    c.app.shutdown().await;
+});
+
+backend_test!(wecom_replies_survive_token_expiry_and_throttling, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    c.link("E1", "张三", "zhangsan").await;
+    c.sim.say("zhangsan", "上班").await.expect("sent");
+    c.drain().await;
+    assert_eq!((c.sim.sent().len(), c.sim.token_requests()), (1, 1));
+
+    // WeCom ends the token early: 42001, one new token, the reply goes out.
+    c.sim.expire_tokens();
+    c.sim.say("zhangsan", "休息").await.expect("sent");
+    c.drain().await;
+    assert_eq!((c.sim.sent().len(), c.sim.token_requests()), (2, 2));
+
+    // 45009 (frequency limit): the reply waits a minute, then is sent once.
+    c.sim.inject(45009, 1);
+    c.sim.say("zhangsan", "休息结束").await.expect("sent");
+    c.drain().await;
+    assert_eq!(c.sim.sent().len(), 2);
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND last_error LIKE '%429%'").await, 1);
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE status = 'queued'")
+        .execute(&c.app.service.db.pool)
+        .await
+        .expect("due");
+    c.drain().await;
+    assert_eq!(c.sim.sent().len(), 3);
+    // 81013 (nobody to send to) is not retried: it is a dead letter with WeCom's reason.
+    c.sim.inject(81013, 1);
+    c.sim.say("zhangsan", "今天").await.expect("sent");
+    c.drain().await;
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE status = 'dead' AND last_error LIKE '%81013%'").await, 1);
+    c.app.shutdown().await;
+});
+
+backend_test!(wecom_connection_test_names_the_wrong_credential, |db: TestDb| async move {
+    let good = chat(db, SECRET).await;
+    let t = good.app.admin_token.clone();
+    let report =
+        good.app.post(&t, &format!("/api/v1/integrations/{}/test", good.integration), json!({})).await.expect(200);
+    assert_eq!(report.body["ok"], true, "{}", report.text);
+    let settings =
+        json!({"corp_id": CORP, "agent_id": "1000002", "secret": "wrong", "api_base_url": good.sim.api_base_url()});
+    let bad = good
+        .app
+        .post(&t, "/api/v1/integrations", json!({"platform": "wecom", "name": "x", "settings": settings}))
+        .await
+        .expect(201)
+        .id();
+    let report = good.app.post(&t, &format!("/api/v1/integrations/{bad}/test"), json!({})).await.expect(200);
+    assert_eq!(report.body["ok"], false);
+    let text = report.text.clone();
+    assert!(text.contains("40001") && text.contains("Secret"), "{text}");
+    assert!(text.contains("encoding_aes_key"), "the missing callback settings are named: {text}");
+    assert!(!text.contains("wrong"), "the secret is not echoed: {text}");
+    good.app.shutdown().await;
+});
