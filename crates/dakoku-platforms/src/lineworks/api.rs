@@ -343,6 +343,17 @@ pub fn message_body(reply: &ChatReply) -> Value {
     json!({ "content": content })
 }
 
+impl crate::sender::Deliver for LineWorks {
+    fn deliver<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        message: &'a OutgoingMessage,
+    ) -> dakoku_worker::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(self.send(service, integration, message))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,16 +385,5 @@ mod tests {
         assert_eq!(encode("taro@example.com"), "taro%40example.com");
         assert_eq!(encode("c72af563-0f21"), "c72af563-0f21");
         assert_eq!(encode("a/b?c"), "a%2Fb%3Fc");
-    }
-}
-
-impl crate::sender::Deliver for LineWorks {
-    fn deliver<'a>(
-        &'a self,
-        service: &'a Service,
-        integration: &'a OpenIntegration,
-        message: &'a OutgoingMessage,
-    ) -> dakoku_worker::BoxFuture<'a, Result<(), ApiError>> {
-        Box::pin(self.send(service, integration, message))
     }
 }
