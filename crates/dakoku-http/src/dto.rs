@@ -116,6 +116,14 @@ impl From<dakoku_service::platform::ConnectionReport> for ConnectionReportDto {
     }
 }
 
+/// The time range of a pull of platform punch records: [from, to).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PullPunches {
+    pub from: DateTime<FixedOffset>,
+    pub to: DateTime<FixedOffset>,
+}
+
 /// A one-time code to send to a chat bot; shown once.
 #[derive(Serialize, ToSchema)]
 pub struct LinkCodeDto {

@@ -49,7 +49,8 @@ impl Platforms {
     pub fn install(&self, worker: &mut Worker) {
         let service = self.service.clone();
         worker.register(Arc::new(MessageSender::new(Platform::LineWorks, service.clone(), self.lineworks.clone())));
-        worker.register(Arc::new(MessageSender::new(Platform::WeCom, service, self.wecom.clone())));
+        worker.register(Arc::new(MessageSender::new(Platform::WeCom, service.clone(), self.wecom.clone())));
+        worker.register(Arc::new(wecom::checkins::PullJob::new(service, self.wecom.clone())));
         worker.register(Arc::new(lineworks::richmenu::SyncJob::new(self.service.clone(), self.lineworks.clone())));
     }
 }

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod orgs;
 pub mod paging;
 pub mod platform;
+pub mod platform_punches;
 pub mod punches;
 pub mod timesheets;
 pub mod users;

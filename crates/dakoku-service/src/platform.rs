@@ -45,6 +45,12 @@ pub trait PlatformPort: Send + Sync {
         None
     }
 
+    /// The job kind that pulls the platform's own punch records (payload
+    /// [`crate::platform_punches::PullRequest`]), if the platform keeps any.
+    fn pull_job(&self) -> Option<String> {
+        None
+    }
+
     /// The platform's user id for what an admin typed (a user id as it is, or a login e-mail
     /// looked up in the platform's directory). `Err` says why it cannot be found.
     fn resolve_user<'a>(

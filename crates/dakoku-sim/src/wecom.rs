@@ -48,6 +48,10 @@ struct World {
     /// Error codes to answer the next message/send calls with.
     faults: VecDeque<i64>,
     next: u64,
+    checkins: Vec<Value>,
+    checkin_calls: u64,
+    /// (call number, what happens at it): an error code, or 0 to end every token first.
+    checkin_events: Vec<(u64, i64)>,
 }
 
 #[derive(Clone)]
@@ -75,6 +79,7 @@ impl WeComSim {
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
             .route("/cgi-bin/message/send", post(send))
+            .route("/cgi-bin/checkin/getcheckindata", post(getcheckindata))
             .with_state(sim.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -108,6 +113,21 @@ impl WeComSim {
 
     pub fn inject(&self, errcode: i64, times: usize) {
         lock(&self.state).faults.extend(std::iter::repeat_n(errcode, times));
+    }
+
+    /// A check-in record as WeCom keeps it (fields as `getcheckindata` returns them).
+    pub fn add_checkin(&self, record: Value) {
+        lock(&self.state).checkins.push(record);
+    }
+
+    pub fn checkin_calls(&self) -> u64 {
+        lock(&self.state).checkin_calls
+    }
+
+    /// At the `call`-th `getcheckindata` call, answer `errcode` instead (0: end every token
+    /// just before it, so the call meets an expired token).
+    pub fn at_checkin_call(&self, call: u64, errcode: i64) {
+        lock(&self.state).checkin_events.push((call, errcode));
     }
 
     pub fn sent(&self) -> Vec<SentText> {
@@ -269,15 +289,8 @@ struct TokenParam {
 
 async fn send(State(sim): State<WeComSim>, Query(q): Query<TokenParam>, Json(body): Json<Value>) -> Json<Value> {
     let mut state = lock(&sim.state);
-    let Some(token) = q.access_token.filter(|t| !t.is_empty()) else {
-        return Json(json!({"errcode": 41001, "errmsg": "access_token missing"}));
-    };
-    match state.tokens.get(&token) {
-        None => return Json(json!({"errcode": 40014, "errmsg": "invalid access_token"})),
-        Some(expiry) if *expiry <= Instant::now() => {
-            return Json(json!({"errcode": 42001, "errmsg": "access_token expired"}))
-        }
-        Some(_) => {}
+    if let Some(error) = token_error(&state, q.access_token.as_deref()) {
+        return Json(error);
     }
     if let Some(code) = state.faults.pop_front() {
         return Json(json!({"errcode": code, "errmsg": "injected by the simulator"}));
@@ -300,4 +313,61 @@ async fn send(State(sim): State<WeComSim>, Query(q): Query<TokenParam>, Json(bod
     state.sent.push(SentText { touser: touser.clone(), agentid: body["agentid"].clone(), content, body: body.clone() });
     state.next += 1;
     Json(json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": format!("sim-msg-{}", state.next)}))
+}
+
+/// Checks the token of a call: the error to answer with, if any.
+fn token_error(state: &World, token: Option<&str>) -> Option<Value> {
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Some(json!({"errcode": 41001, "errmsg": "access_token missing"}));
+    };
+    match state.tokens.get(token) {
+        None => Some(json!({"errcode": 40014, "errmsg": "invalid access_token"})),
+        Some(expiry) if *expiry <= Instant::now() => Some(json!({"errcode": 42001, "errmsg": "access_token expired"})),
+        Some(_) => None,
+    }
+}
+
+async fn getcheckindata(
+    State(sim): State<WeComSim>,
+    Query(q): Query<TokenParam>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut state = lock(&sim.state);
+    let call = state.checkin_calls + 1;
+    let event = state.checkin_events.iter().position(|(n, _)| *n == call).map(|i| state.checkin_events.remove(i).1);
+    if event == Some(0) {
+        let now = Instant::now();
+        state.tokens.values_mut().for_each(|expiry| *expiry = now);
+    }
+    if let Some(error) = token_error(&state, q.access_token.as_deref()) {
+        return Json(error);
+    }
+    state.checkin_calls = call;
+    if let Some(code) = event.filter(|c| *c != 0) {
+        return Json(json!({"errcode": code, "errmsg": "injected by the simulator"}));
+    }
+    let users: Vec<String> = body["useridlist"]
+        .as_array()
+        .map(|u| u.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if users.is_empty() {
+        return Json(json!({"errcode": 40058, "errmsg": "useridlist is empty"}));
+    }
+    if users.len() > 100 {
+        return Json(json!({"errcode": 301023, "errmsg": "userlist is over threshold"}));
+    }
+    let (Some(start), Some(end)) = (body["starttime"].as_i64(), body["endtime"].as_i64()) else {
+        return Json(json!({"errcode": 40058, "errmsg": "starttime and endtime are required"}));
+    };
+    if end < start || end - start > 30 * 86_400 {
+        return Json(json!({"errcode": 301024, "errmsg": "the time span is over 30 days"}));
+    }
+    let records: Vec<Value> = state
+        .checkins
+        .iter()
+        .filter(|r| r["userid"].as_str().is_some_and(|u| users.iter().any(|x| x == u)))
+        .filter(|r| r["checkin_time"].as_i64().is_some_and(|t| t >= start && t <= end))
+        .cloned()
+        .collect();
+    Json(json!({"errcode": 0, "errmsg": "ok", "checkindata": records}))
 }

@@ -76,13 +76,24 @@ const COLUMNS: &str =
 
 /// Enqueues inside the caller's transaction. Returns false if the dedupe key was taken.
 pub async fn enqueue(conn: &mut Conn, job: &NewJob) -> Result<bool> {
+    Ok(insert(conn, job, &JobId::new()).await? == 1)
+}
+
+/// Enqueues a job without a dedupe key and returns its id.
+pub async fn enqueue_returning(conn: &mut Conn, job: &NewJob) -> Result<JobId> {
+    let id = JobId::new();
+    insert(conn, job, &id).await?;
+    Ok(id)
+}
+
+async fn insert(conn: &mut Conn, job: &NewJob, id: &JobId) -> Result<u64> {
     let now = now_micros();
     let inserted = sqlx::query(
         "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $8)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
-    .bind(JobId::new().as_str())
+    .bind(id.as_str())
     .bind(job.org_id.as_ref().map(OrgId::as_str))
     .bind(&job.kind)
     .bind(job.payload.to_string())
@@ -93,7 +104,7 @@ pub async fn enqueue(conn: &mut Conn, job: &NewJob) -> Result<bool> {
     .execute(conn)
     .await?
     .rows_affected();
-    Ok(inserted == 1)
+    Ok(inserted)
 }
 
 /// Claims up to `limit` jobs that are due, or whose previous holder's lease ran out.

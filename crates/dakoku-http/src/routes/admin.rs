@@ -3,7 +3,7 @@
 
 use crate::dto::{
     AuditDto, AuditQuery, ConnectionReportDto, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto,
-    LinkDto, List, PageQuery, UpdateIntegration, WebhookDto,
+    LinkDto, List, PageQuery, PullPunches, UpdateIntegration, WebhookDto,
 };
 use crate::extract::{path_id, AppJson, AppQuery, Auth};
 use crate::problem::Problem;
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_integration, list_integrations))
         .routes(routes!(get_integration, update_integration))
         .routes(routes!(test_integration))
+        .routes(routes!(pull_punches))
         .routes(routes!(create_link, list_links))
         .routes(routes!(create_webhook, list_webhooks))
         .routes(routes!(disable_webhook))
@@ -89,6 +90,21 @@ async fn test_integration(
 ) -> Result<Json<ConnectionReportDto>, ApiError> {
     let id = path_id(&id, IntegrationId::parse, "integration")?;
     Ok(Json(s.service.test_integration(&ctx, &id).await?.into()))
+}
+
+/// Queues a pull of the platform's own punch records (WeCom 打卡) for a time range; the job's
+/// id is returned and its outcome is in `GET /api/v1/jobs`.
+#[utoipa::path(post, path = "/integrations/{id}/pull", tag = "integrations", request_body = PullPunches,
+    responses((status = 202, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn pull_punches(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<PullPunches>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    let job = s.service.request_pull(&ctx, &id, body.from.into(), body.to.into()).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "job_id": job }))))
 }
 
 /// Links a platform user to an employee, so their messages punch for that employee.

@@ -1,6 +1,7 @@
 //! WeCom (企业微信) self-built app: callback crypto, the callback routes, the API client.
 
 pub mod api;
+pub mod checkins;
 pub mod crypto;
 pub(crate) mod hook;
 pub mod port;

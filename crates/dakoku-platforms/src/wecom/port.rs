@@ -61,6 +61,10 @@ impl PlatformPort for WeComPort {
         Platform::WeCom
     }
 
+    fn pull_job(&self) -> Option<String> {
+        Some(super::checkins::PULL_JOB.to_owned())
+    }
+
     fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport> {
         Box::pin(self.0.connection_report(service, integration))
     }

@@ -270,6 +270,7 @@ backend_test!(openapi_documents_every_route, |db: TestDb| async move {
         "get /api/v1/integrations/{id}",
         "patch /api/v1/integrations/{id}",
         "post /api/v1/integrations/{id}/test",
+        "post /api/v1/integrations/{id}/pull",
         "get /api/v1/integrations/{id}/links",
         "post /api/v1/integrations/{id}/links",
         "get /api/v1/jobs",

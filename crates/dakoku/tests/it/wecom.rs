@@ -205,3 +205,87 @@ backend_test!(wecom_connection_test_names_the_wrong_credential, |db: TestDb| asy
     assert!(!text.contains("wrong"), "the secret is not echoed: {text}");
     good.app.shutdown().await;
 });
+
+backend_test!(wecom_month_of_checkins_for_300_members_is_pulled_once, |db: TestDb| async move {
+    use chrono::{Datelike, TimeZone};
+    let c = chat(db, SECRET).await;
+    let t = c.app.admin_token.clone();
+    let org = c.app.get(&t, "/api/v1/me").await.expect(200).body["organization_id"].as_str().expect("org").to_owned();
+    let ctx = dakoku_service::Ctx::cli(dakoku_domain::OrgId::parse(&org).expect("org id"));
+    let members = 300;
+    let rows: Vec<dakoku_service::employees::ImportRow> = (0..members)
+        .map(|i| dakoku_service::employees::ImportRow {
+            line: i as u64 + 2,
+            code: format!("W{i:03}"),
+            name: format!("员工{i}"),
+            email: String::new(),
+            timezone: "Asia/Shanghai".into(),
+            department_code: String::new(),
+        })
+        .collect();
+    c.app.service.import_employees(&ctx, &rows, false, &|_| {}).await.expect("employees");
+    let links: Vec<(u64, String, String)> =
+        (0..members).map(|i| (i as u64, format!("W{i:03}"), format!("user{i:03}"))).collect();
+    let integration = dakoku_domain::IntegrationId::parse(&c.integration).expect("id");
+    let linked = c.app.service.import_links(&ctx, &integration, &links, false, &|_| {}).await.expect("links");
+    assert_eq!(linked.imported, members as u64);
+
+    // October 2026 in WeCom: on and off duty every weekday, plus records that are no punch.
+    let mut expected = 0;
+    for day in 1..=31 {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 10, day).expect("date");
+        if date.weekday().num_days_from_monday() >= 5 {
+            continue;
+        }
+        for i in 0..members {
+            let on =
+                chrono::Utc.with_ymd_and_hms(2026, 10, day, 1, 0, 0).single().expect("time").timestamp() + i as i64;
+            let exception = if i == 7 && day == 5 { "地点异常" } else { "" };
+            c.sim.add_checkin(json!({"userid": format!("user{i:03}"), "checkin_type": "上班打卡", "exception_type": exception, "checkin_time": on, "location_title": "总部", "lat": 31_230_416, "lng": 121_473_701}));
+            c.sim.add_checkin(json!({"userid": format!("user{i:03}"), "checkin_type": "下班打卡", "exception_type": "", "checkin_time": on + 9 * 3600}));
+            expected += 2;
+        }
+    }
+    c.sim.add_checkin(json!({"userid": "user001", "checkin_type": "上班打卡", "exception_type": "未打卡", "checkin_time": 1_791_500_000}));
+    c.sim.add_checkin(
+        json!({"userid": "user002", "checkin_type": "外出打卡", "exception_type": "", "checkin_time": 1_791_500_000}),
+    );
+    c.sim.add_checkin(
+        json!({"userid": "stranger", "checkin_type": "上班打卡", "exception_type": "", "checkin_time": 1_791_500_000}),
+    );
+
+    // The token ends before the second call and WeCom throttles the fourth.
+    c.sim.at_checkin_call(2, 0);
+    c.sim.at_checkin_call(4, 45009);
+    let range = json!({"from": "2026-10-01T00:00:00+08:00", "to": "2026-11-01T00:00:00+08:00"});
+    let path = format!("/api/v1/integrations/{}/pull", c.integration);
+    c.app.post(&t, &path, range.clone()).await.expect(202);
+    c.drain().await;
+    assert_eq!(c.sim.checkin_calls(), 4, "stopped at the throttled call");
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.pull' AND status = 'queued'").await, 1);
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE status = 'queued'")
+        .execute(&c.app.service.db.pool)
+        .await
+        .expect("due");
+    c.drain().await;
+    let punches = c.app.count("SELECT COUNT(*) FROM punches WHERE source = 'wecom'").await;
+    assert_eq!(punches, expected, "every record once, none lost to the token expiry or the throttling");
+    assert_eq!(c.sim.checkin_calls(), 4 + 6, "the retry made the minimum: ceil(300/100) x ceil(31/30)");
+    let noted = c.app.count("SELECT COUNT(*) FROM punches WHERE note LIKE '%地点异常%'").await;
+    assert_eq!(noted, 1, "WeCom's exception is kept on the punch");
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE status = 'dead'").await, 0);
+
+    // Pulling the same month again stores nothing new.
+    c.app.post(&t, &path, range).await.expect(202);
+    c.drain().await;
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM punches WHERE source = 'wecom'").await, expected);
+    assert_eq!(c.sim.checkin_calls(), 16);
+    // An employee's pull request is refused.
+    let e = c.app.list_all(&t, "/api/v1/employees?limit=1").await[0]["id"].as_str().expect("id").to_owned();
+    let employee_token = c.app.user_token("employee", Some(&e), None).await;
+    c.app
+        .post(&employee_token, &path, json!({"from": "2026-10-01T00:00:00Z", "to": "2026-10-02T00:00:00Z"}))
+        .await
+        .expect_problem(403);
+    c.app.shutdown().await;
+});
