@@ -342,6 +342,11 @@ pub struct IntegrationDto {
     #[schema(value_type = Object)]
     pub settings: serde_json::Map<String, serde_json::Value>,
     pub secrets_set: Vec<String>,
+    /// Secrets dakoku generated on request (a setting given as "generate"), shown in this
+    /// answer only, to enter in the platform's console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub generated: Option<serde_json::Map<String, serde_json::Value>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -354,6 +359,7 @@ impl From<IntegrationView> for IntegrationDto {
             callback_url: v.callback_url,
             settings: v.settings,
             secrets_set: v.secrets_set,
+            generated: v.generated,
             created_at: v.created_at,
         }
     }

@@ -26,6 +26,9 @@ pub struct IntegrationView {
     pub settings: Map<String, Value>,
     /// Names of the secret settings that are set (their values are never shown).
     pub secrets_set: Vec<String>,
+    /// Secrets generated for this request, shown once (never stored in the view or audit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Map<String, Value>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -125,6 +128,8 @@ impl Service {
         settings: Map<String, Value>,
     ) -> ServiceResult<IntegrationView> {
         require_admin(ctx)?;
+        let mut settings = settings;
+        let generated = self.generate_settings(platform, &mut settings);
         let mut errors = ValidationErrors::default();
         let name = validate::required_text(&mut errors, "name", name, 200);
         let (public, secrets) = split_settings(&mut errors, platform, settings);
@@ -162,7 +167,23 @@ impl Service {
         .await?;
         self.enqueue_sync(&mut tx, &stored).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(view)
+        Ok(IntegrationView { generated, ..view })
+    }
+
+    /// Replaces settings given as "generate" with fresh values, where the platform can make
+    /// them (WeCom's callback Token and EncodingAESKey); returns what was made.
+    fn generate_settings(&self, platform: Platform, settings: &mut Map<String, Value>) -> Option<Map<String, Value>> {
+        let port = self.port(platform)?;
+        let mut made = Map::new();
+        for (key, value) in settings.iter_mut() {
+            if value.as_str() == Some("generate") {
+                if let Some(fresh) = port.generate_setting(key) {
+                    *value = Value::String(fresh.clone());
+                    made.insert(key.clone(), Value::String(fresh));
+                }
+            }
+        }
+        (!made.is_empty()).then_some(made)
     }
 
     /// Changes an integration's name or settings. Settings are merged: a key set to `null` is
@@ -179,6 +200,8 @@ impl Service {
         let before = self.view(&open.stored)?;
         let mut merged = open.stored.settings.clone();
         merged.extend(open.secrets.clone());
+        let mut changes = changes;
+        let generated = self.generate_settings(open.stored.platform, &mut changes);
         for (key, value) in changes {
             if value.is_null() {
                 merged.remove(&key);
@@ -216,7 +239,7 @@ impl Service {
         .await?;
         self.enqueue_sync(&mut tx, &stored).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(view)
+        Ok(IntegrationView { generated, ..view })
     }
 
     /// Lets the platform adapter bring the platform in line with the settings (for example
@@ -464,6 +487,7 @@ impl Service {
             ),
             settings: stored.settings.clone(),
             secrets_set: secrets.keys().cloned().collect(),
+            generated: None,
             created_at: stored.created_at,
         })
     }

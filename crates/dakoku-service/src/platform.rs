@@ -45,6 +45,12 @@ pub trait PlatformPort: Send + Sync {
         None
     }
 
+    /// A fresh value for a setting the admin asked dakoku to make (given as "generate"),
+    /// if the platform has such a setting.
+    fn generate_setting(&self, _name: &str) -> Option<String> {
+        None
+    }
+
     /// The job kind that pulls the platform's own punch records (payload
     /// [`crate::platform_punches::PullRequest`]), if the platform keeps any.
     fn pull_job(&self) -> Option<String> {

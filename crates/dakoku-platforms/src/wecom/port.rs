@@ -61,6 +61,17 @@ impl PlatformPort for WeComPort {
         Platform::WeCom
     }
 
+    fn generate_setting(&self, name: &str) -> Option<String> {
+        match name {
+            "encoding_aes_key" => Some(super::crypto::MsgCrypt::generate_key()),
+            // Letters and digits, as the console accepts (at most 32).
+            "token" => Some(
+                super::crypto::MsgCrypt::generate_key().chars().filter(char::is_ascii_alphanumeric).take(32).collect(),
+            ),
+            _ => None,
+        }
+    }
+
     fn pull_job(&self) -> Option<String> {
         Some(super::checkins::PULL_JOB.to_owned())
     }

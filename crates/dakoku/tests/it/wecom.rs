@@ -203,6 +203,35 @@ backend_test!(wecom_connection_test_names_the_wrong_credential, |db: TestDb| asy
     assert!(text.contains("40001") && text.contains("Secret"), "{text}");
     assert!(text.contains("encoding_aes_key"), "the missing callback settings are named: {text}");
     assert!(!text.contains("wrong"), "the secret is not echoed: {text}");
+
+    // dakoku makes the callback Token and EncodingAESKey on request and shows them once.
+    let settings =
+        json!({"corp_id": CORP, "agent_id": "1000002", "secret": SECRET, "api_base_url": good.sim.api_base_url()});
+    let made = good
+        .app
+        .post(&t, "/api/v1/integrations", json!({"platform": "wecom", "name": "y", "settings": settings}))
+        .await
+        .expect(201)
+        .id();
+    let changed = good
+        .app
+        .patch(
+            &t,
+            &format!("/api/v1/integrations/{made}"),
+            json!({"settings": {"token": "generate", "encoding_aes_key": "generate"}}),
+        )
+        .await
+        .expect(200);
+    let key = changed.body["generated"]["encoding_aes_key"].as_str().expect("generated key").to_owned();
+    let token = changed.body["generated"]["token"].as_str().expect("generated token").to_owned();
+    assert_eq!(key.len(), 43);
+    assert!(!token.is_empty() && token.chars().all(|ch| ch.is_ascii_alphanumeric()));
+    let again = good.app.get(&t, &format!("/api/v1/integrations/{made}")).await.expect(200);
+    assert!(again.body.get("generated").is_none() && !again.text.contains(&key), "shown once only");
+    let url = changed.body["callback_url"].as_str().expect("url");
+    let callback = format!("{}{}", good.app.base, &url[url.find("/hooks/").expect("hooks")..]);
+    good.sim.set_callback(CallbackSetup { url: callback, token, encoding_aes_key: key });
+    assert_eq!(good.sim.verify_url("hello").await.expect("sent"), (200, "hello".into()));
     good.app.shutdown().await;
 });
 
