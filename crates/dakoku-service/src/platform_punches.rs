@@ -105,6 +105,31 @@ impl Service {
         Ok(id)
     }
 
+    /// Queues the periodic pull of every integration whose platform keeps punch records: the
+    /// last two days, every `pull_every_minutes` (default 60; 0 turns it off). The job's dedupe
+    /// key names the period, so several instances queue it once.
+    pub async fn schedule_pulls(&self, now: DateTime<Utc>) -> ServiceResult<u64> {
+        let mut conn = self.db.conn().await?;
+        let mut queued = 0;
+        for stored in integrations::all(&mut conn).await? {
+            let Some(kind) = self.port(stored.platform).and_then(|p| p.pull_job()) else { continue };
+            let every = stored.settings.get("pull_every_minutes").and_then(serde_json::Value::as_i64).unwrap_or(60);
+            if every <= 0 {
+                continue;
+            }
+            let period = now.timestamp() / (every * 60);
+            let request =
+                PullRequest { integration_id: stored.id.clone(), from: now - chrono::Duration::days(2), to: now };
+            let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(stored.org_id.clone()), payload);
+            job.dedupe_key = Some(format!("pull:{}:{every}:{period}", stored.id));
+            if dakoku_store::jobs::enqueue(&mut conn, &job).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
     /// The platform users linked to employees in this integration.
     pub async fn linked_users(&self, integration: &OpenIntegration) -> ServiceResult<Vec<String>> {
         let mut conn = self.db.conn().await?;

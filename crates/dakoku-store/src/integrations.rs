@@ -97,6 +97,13 @@ pub async fn list(conn: &mut Conn, org: &OrgId, after: Option<&str>, limit: i64)
     Ok(Page::from_overfetch(items, limit, |i| i.id.to_string()))
 }
 
+/// Every integration of every organisation, for the scheduler.
+pub async fn all(conn: &mut Conn) -> Result<Vec<StoredIntegration>> {
+    let sql = format!("SELECT {COLUMNS} FROM integrations ORDER BY id");
+    let rows = sqlx::query(&sql).fetch_all(conn).await?;
+    rows.iter().map(decode).collect()
+}
+
 pub async fn insert_link(conn: &mut Conn, org: &OrgId, link: &Link) -> Result<()> {
     sqlx::query(
         "INSERT INTO integration_links (integration_id, org_id, employee_id, external_user_id, created_at)

@@ -109,6 +109,7 @@ impl Worker {
         let mut running: JoinSet<()> = JoinSet::new();
         let mut renew = tokio::time::interval(self.config.lease / 3);
         let mut housekeeping = tokio::time::interval(Duration::from_secs(3600));
+        let mut schedule = tokio::time::interval(Duration::from_secs(60));
         tracing::info!(instance = %self.config.instance_id, "worker started");
         loop {
             while running.try_join_next().is_some() {}
@@ -138,6 +139,11 @@ impl Worker {
                     }
                 }
                 _ = housekeeping.tick() => self.housekeeping().await,
+                _ = schedule.tick() => {
+                    if let Err(e) = self.service.schedule_pulls(Utc::now()).await {
+                        tracing::warn!(error = %e, "could not schedule platform pulls");
+                    }
+                }
             }
         }
         tracing::info!(running = running.len(), "worker stopping; letting running jobs finish");

@@ -318,3 +318,24 @@ backend_test!(wecom_month_of_checkins_for_300_members_is_pulled_once, |db: TestD
         .expect_problem(403);
     c.app.shutdown().await;
 });
+
+backend_test!(wecom_pulls_are_scheduled_once_per_period, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    let now = chrono::Utc::now();
+    assert_eq!(c.app.service.schedule_pulls(now).await.expect("scheduled"), 1);
+    assert_eq!(
+        c.app.service.schedule_pulls(now).await.expect("scheduled"),
+        0,
+        "once per period, whichever instance asks"
+    );
+    let path = format!("/api/v1/integrations/{}", c.integration);
+    c.app.patch(&c.app.admin_token, &path, json!({"settings": {"pull_every_minutes": 0}})).await.expect(200);
+    assert_eq!(
+        c.app.service.schedule_pulls(now + chrono::Duration::hours(2)).await.expect("scheduled"),
+        0,
+        "turned off"
+    );
+    c.drain().await;
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.pull' AND status = 'done'").await, 1);
+    c.app.shutdown().await;
+});
