@@ -52,6 +52,10 @@ struct World {
     checkin_calls: u64,
     /// (call number, what happens at it): an error code, or 0 to end every token first.
     checkin_events: Vec<(u64, i64)>,
+    /// getcheckindata calls allowed per minute (WeCom: 600 per corp), and the calls seen.
+    checkin_limit: Option<usize>,
+    checkin_window: VecDeque<Instant>,
+    throttled: u64,
 }
 
 #[derive(Clone)]
@@ -118,6 +122,16 @@ impl WeComSim {
     /// A check-in record as WeCom keeps it (fields as `getcheckindata` returns them).
     pub fn add_checkin(&self, record: Value) {
         lock(&self.state).checkins.push(record);
+    }
+
+    /// Answers 45009 to getcheckindata calls beyond `per_minute` in any 60 s.
+    pub fn set_checkin_rate_limit(&self, per_minute: usize) {
+        lock(&self.state).checkin_limit = Some(per_minute);
+    }
+
+    /// How many calls were refused with 45009 by the rate limit.
+    pub fn throttled(&self) -> u64 {
+        lock(&self.state).throttled
     }
 
     pub fn checkin_calls(&self) -> u64 {
@@ -341,6 +355,17 @@ async fn getcheckindata(
     }
     if let Some(error) = token_error(&state, q.access_token.as_deref()) {
         return Json(error);
+    }
+    if let Some(limit) = state.checkin_limit {
+        let now = Instant::now();
+        while state.checkin_window.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+            state.checkin_window.pop_front();
+        }
+        if state.checkin_window.len() >= limit {
+            state.throttled += 1;
+            return Json(json!({"errcode": 45009, "errmsg": "api freq out of limit"}));
+        }
+        state.checkin_window.push_back(now);
     }
     state.checkin_calls = call;
     if let Some(code) = event.filter(|c| *c != 0) {
