@@ -50,7 +50,8 @@ impl Platforms {
         let service = self.service.clone();
         worker.register(Arc::new(MessageSender::new(Platform::LineWorks, service.clone(), self.lineworks.clone())));
         worker.register(Arc::new(MessageSender::new(Platform::WeCom, service.clone(), self.wecom.clone())));
-        worker.register(Arc::new(wecom::checkins::PullJob::new(service, self.wecom.clone())));
+        worker.register(Arc::new(wecom::checkins::PullJob::new(service.clone(), self.wecom.clone())));
+        worker.register(Arc::new(wecom::checkins::PushJob::new(service, self.wecom.clone())));
         worker.register(Arc::new(lineworks::richmenu::SyncJob::new(self.service.clone(), self.lineworks.clone())));
     }
 }

@@ -416,7 +416,11 @@ impl Service {
             external_event_id: Some(event.event_key.clone()),
         };
         let punch = match insert_punch(tx, &ctx, input, now).await {
-            Ok(Recorded::Created(p)) | Ok(Recorded::AlreadyStored(p)) => p,
+            Ok(Recorded::Created(p)) => {
+                self.enqueue_pushes(tx, &p).await?;
+                p
+            }
+            Ok(Recorded::AlreadyStored(p)) => p,
             Ok(Recorded::Replay { .. }) => return Err(ServiceError::Conflict("unexpected replay".into())),
             Err(ServiceError::Conflict(_)) => {
                 let text = phrases.month_locked.replace("{month}", &month.text());

@@ -57,6 +57,12 @@ pub trait PlatformPort: Send + Sync {
         None
     }
 
+    /// The job kind that writes a punch made elsewhere into the platform (payload
+    /// [`crate::platform_punches::PushRequest`]), if the platform accepts them.
+    fn push_job(&self) -> Option<String> {
+        None
+    }
+
     /// The platform's user id for what an admin typed (a user id as it is, or a login e-mail
     /// looked up in the platform's directory). `Err` says why it cannot be found.
     fn resolve_user<'a>(

@@ -67,7 +67,53 @@ pub struct PullRequest {
     pub to: DateTime<Utc>,
 }
 
+/// The payload of a `{platform}.push` job: one punch to write into the platform.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct PushRequest {
+    pub integration_id: dakoku_domain::IntegrationId,
+    pub punch_id: dakoku_domain::PunchId,
+    pub user_id: String,
+    pub kind: PunchKind,
+    pub at: DateTime<Utc>,
+    pub source: dakoku_domain::PunchSource,
+}
+
 impl Service {
+    /// In the punch's transaction: one push job per integration of the organisation that
+    /// takes punches (`push_punches: true`), has the employee linked and did not make the punch
+    /// itself. The dedupe key makes it one job per punch and integration.
+    pub(crate) async fn enqueue_pushes(
+        &self,
+        conn: &mut dakoku_store::Conn,
+        punch: &dakoku_domain::Punch,
+    ) -> ServiceResult<()> {
+        for stored in integrations::of_org(conn, &punch.org_id).await? {
+            let wanted = stored.settings.get("push_punches").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            let Some(kind) = self.port(stored.platform).and_then(|p| p.push_job()).filter(|_| wanted) else { continue };
+            if punch.integration_id.as_ref() == Some(&stored.id) {
+                continue;
+            }
+            let user_id = match integrations::linked_user(conn, &stored.id, &punch.employee_id).await {
+                Ok(user) => user,
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let request = PushRequest {
+                integration_id: stored.id.clone(),
+                punch_id: punch.id.clone(),
+                user_id,
+                kind: punch.kind,
+                at: punch.at,
+                source: punch.source,
+            };
+            let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(punch.org_id.clone()), payload);
+            job.dedupe_key = Some(format!("push:{}:{}", stored.id, punch.id));
+            dakoku_store::jobs::enqueue(conn, &job).await?;
+        }
+        Ok(())
+    }
+
     /// Queues a pull of the platform's own punch records for a time range (admin and HR).
     pub async fn request_pull(
         &self,

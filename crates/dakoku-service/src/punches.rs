@@ -167,6 +167,9 @@ impl Service {
             }
             other => other?,
         };
+        if let Recorded::Created(punch) = &recorded {
+            self.enqueue_pushes(&mut tx, punch).await?;
+        }
         if let (Recorded::Created(punch), Some(idem)) = (&recorded, &idempotency) {
             idempotency::save_response(&mut tx, ctx.org().as_str(), idem.key, 201, &(idem.render)(punch)).await?;
         }

@@ -84,6 +84,7 @@ impl WeComSim {
             .route("/cgi-bin/gettoken", get(gettoken))
             .route("/cgi-bin/message/send", post(send))
             .route("/cgi-bin/checkin/getcheckindata", post(getcheckindata))
+            .route("/cgi-bin/checkin/add_checkin_record", post(add_checkin_record))
             .with_state(sim.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -132,6 +133,11 @@ impl WeComSim {
     /// How many calls were refused with 45009 by the rate limit.
     pub fn throttled(&self) -> u64 {
         lock(&self.state).throttled
+    }
+
+    /// Every check-in record WeCom holds, written or added.
+    pub fn checkins(&self) -> Vec<Value> {
+        lock(&self.state).checkins.clone()
     }
 
     pub fn checkin_calls(&self) -> u64 {
@@ -395,4 +401,42 @@ async fn getcheckindata(
         .cloned()
         .collect();
     Json(json!({"errcode": 0, "errmsg": "ok", "checkindata": records}))
+}
+
+/// Writes records into the punch data, as WeCom does after matching them to the user's rule
+/// (here: before noon local time is on duty, after is off duty).
+async fn add_checkin_record(
+    State(sim): State<WeComSim>,
+    Query(q): Query<TokenParam>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut state = lock(&sim.state);
+    if let Some(error) = token_error(&state, q.access_token.as_deref()) {
+        return Json(error);
+    }
+    let Some(records) = body["records"].as_array().filter(|r| !r.is_empty()) else {
+        return Json(json!({"errcode": 40058, "errmsg": "records is required"}));
+    };
+    if records.len() > 200 {
+        return Json(json!({"errcode": 40058, "errmsg": "at most 200 records"}));
+    }
+    for record in records {
+        let user = record["userid"].as_str().unwrap_or_default();
+        if !state.members.iter().any(|m| m == user) {
+            return Json(json!({"errcode": 46004, "errmsg": "user no exist"}));
+        }
+        let Some(time) = record["checkin_time"].as_i64() else {
+            return Json(json!({"errcode": 40058, "errmsg": "checkin_time is required"}));
+        };
+        if record["notes"].as_str().is_some_and(|n| n.chars().count() > 1024) {
+            return Json(json!({"errcode": 40058, "errmsg": "notes over 1024 characters"}));
+        }
+        let hour_in_china = (time + 8 * 3600).rem_euclid(86_400) / 3600;
+        let kind = if hour_in_china < 12 { "上班打卡" } else { "下班打卡" };
+        state.checkins.push(json!({
+            "userid": user, "checkin_type": kind, "exception_type": "", "checkin_time": time,
+            "notes": record["notes"], "deviceid": record["device_detail"],
+        }));
+    }
+    Json(json!({"errcode": 0, "errmsg": "ok"}))
 }

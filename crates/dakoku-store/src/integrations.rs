@@ -97,6 +97,24 @@ pub async fn list(conn: &mut Conn, org: &OrgId, after: Option<&str>, limit: i64)
     Ok(Page::from_overfetch(items, limit, |i| i.id.to_string()))
 }
 
+/// The integrations of one organisation.
+pub async fn of_org(conn: &mut Conn, org: &OrgId) -> Result<Vec<StoredIntegration>> {
+    let sql = format!("SELECT {COLUMNS} FROM integrations WHERE org_id = $1 ORDER BY id");
+    let rows = sqlx::query(&sql).bind(org.as_str()).fetch_all(conn).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The platform user an employee is linked to in an integration.
+pub async fn linked_user(conn: &mut Conn, integration: &IntegrationId, employee: &EmployeeId) -> Result<String> {
+    let row =
+        sqlx::query("SELECT external_user_id FROM integration_links WHERE integration_id = $1 AND employee_id = $2")
+            .bind(integration.as_str())
+            .bind(employee.as_str())
+            .fetch_one(conn)
+            .await?;
+    Ok(row.try_get("external_user_id")?)
+}
+
 /// Every integration of every organisation, for the scheduler.
 pub async fn all(conn: &mut Conn) -> Result<Vec<StoredIntegration>> {
     let sql = format!("SELECT {COLUMNS} FROM integrations ORDER BY id");

@@ -29,8 +29,8 @@ async fn main() {
         ("DAKOKU_DATA_DIR", dir.path().to_str().expect("utf-8")),
         ("DAKOKU_LOG", "warn"),
     ];
-    let config = Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
-        .expect("config");
+    let config =
+        Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).expect("config");
     let app = Application::build(config).await.expect("build");
     let service = app.service().clone();
     let worker = app.worker();
@@ -44,7 +44,12 @@ async fn main() {
     let settings = json!({"corp_id": "ww-bench", "agent_id": "1000002", "secret": "bench-secret",
         "api_base_url": sim.api_base_url(), "pull_every_minutes": 0});
     let view = service
-        .create_integration(&ctx, dakoku_domain::Platform::WeCom, "bench", settings.as_object().expect("object").clone())
+        .create_integration(
+            &ctx,
+            dakoku_domain::Platform::WeCom,
+            "bench",
+            settings.as_object().expect("object").clone(),
+        )
         .await
         .expect("integration");
     let rows: Vec<ImportRow> = (0..employees)
@@ -93,13 +98,10 @@ async fn main() {
     // Calls are spaced to stay under the limit: the least time the calls alone can take.
     let floor = minimum.saturating_sub(1) as f64 * 60.0 / PER_MINUTE as f64;
     println!("employees: {employees}, days: {days}, check-in records: {records}, punches stored: {stored}");
-    println!("| getcheckindata calls | theoretical minimum | throttled (45009) | wall time s | pacing floor s (600/min) |");
-    println!("| --- | --- | --- | --- | --- |");
     println!(
-        "| {} | {minimum} | {} | {:.2} | {floor:.2} |",
-        sim.checkin_calls(),
-        sim.throttled(),
-        wall.as_secs_f64()
+        "| getcheckindata calls | theoretical minimum | throttled (45009) | wall time s | pacing floor s (600/min) |"
     );
+    println!("| --- | --- | --- | --- | --- |");
+    println!("| {} | {minimum} | {} | {:.2} | {floor:.2} |", sim.checkin_calls(), sim.throttled(), wall.as_secs_f64());
     std::process::exit(0);
 }

@@ -2,13 +2,16 @@
 //! 30 days per call) brought into the ledger as `wecom` punches, each keyed by user, time and
 //! type so that pulling a range again stores nothing twice. Exceptions WeCom flagged (时间异常,
 //! 地点异常, ...) are kept in the punch's note; a record of a missed punch (未打卡) is no punch.
+//! The other way, punches made in dakoku (web, API, other chats) are written into WeCom with
+//! `checkin/add_checkin_record`, one job per punch; they carry a "dakoku:" note, by which a
+//! later pull knows them and does not bring them back.
 
 use super::api::{Credentials, WeCom};
 use crate::error::{outcome_of, ApiError};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dakoku_domain::{Location, PunchKind};
 use dakoku_service::integrations::OpenIntegration;
-use dakoku_service::platform_punches::{ExternalPunch, ImportSummary, PullRequest};
+use dakoku_service::platform_punches::{ExternalPunch, ImportSummary, PullRequest, PushRequest};
 use dakoku_service::{Service, ServiceError};
 use dakoku_store::jobs::Job;
 use dakoku_worker::{BoxFuture, JobHandler, Outcome};
@@ -16,6 +19,9 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub const PULL_JOB: &str = "wecom.pull";
+pub const PUSH_JOB: &str = "wecom.push";
+/// How punches written by dakoku are marked in WeCom.
+const OUR_NOTE: &str = "dakoku:";
 pub const USERS_PER_CALL: usize = 100;
 pub const DAYS_PER_CALL: i64 = 30;
 
@@ -36,7 +42,8 @@ pub fn to_punch(record: &Value) -> Option<ExternalPunch> {
         _ => return None,
     };
     let exception = record.get("exception_type").and_then(Value::as_str).unwrap_or_default();
-    if exception.contains("未打卡") {
+    let ours = record.get("notes").and_then(Value::as_str).is_some_and(|n| n.starts_with(OUR_NOTE));
+    if exception.contains("未打卡") || ours {
         return None;
     }
     let time = record.get("checkin_time")?.as_i64()?;
@@ -108,6 +115,62 @@ impl WeCom {
             }
         }
         Ok(report)
+    }
+}
+
+/// The record `add_checkin_record` takes for a punch made in dakoku.
+pub fn push_record(request: &PushRequest) -> Value {
+    json!({
+        "userid": request.user_id,
+        "checkin_time": request.at.timestamp(),
+        "notes": format!("{OUR_NOTE} {} ({})", request.kind.as_str(), request.source.as_str()),
+        "device_type": 3,
+        "device_detail": "dakoku",
+    })
+}
+
+/// The `wecom.push` job: writes one punch into WeCom.
+pub struct PushJob {
+    service: Service,
+    wecom: Arc<WeCom>,
+}
+
+impl PushJob {
+    pub fn new(service: Service, wecom: Arc<WeCom>) -> Self {
+        Self { service, wecom }
+    }
+
+    async fn push(&self, job: &Job) -> Outcome {
+        let request: PushRequest = match serde_json::from_value(job.payload.clone()) {
+            Ok(r) => r,
+            Err(e) => return Outcome::Fail { error: format!("malformed push request: {e}") },
+        };
+        let Some(org) = &job.org_id else { return Outcome::Fail { error: "push without organisation".into() } };
+        let integration = match self.service.open_integration(org, &request.integration_id).await {
+            Ok(i) => i,
+            Err(ServiceError::NotFound(_)) => return Outcome::Done,
+            Err(e) => return Outcome::Retry { error: e.to_string(), after: None },
+        };
+        let creds = match Credentials::of(&integration) {
+            Ok(c) => c,
+            Err(e) => return outcome_of(e),
+        };
+        let body = json!({ "records": [push_record(&request)] });
+        match self.wecom.call(&self.service, &integration.stored.id, &creds, "/checkin/add_checkin_record", &body).await
+        {
+            Ok(_) => Outcome::Done,
+            Err(e) => outcome_of(e),
+        }
+    }
+}
+
+impl JobHandler for PushJob {
+    fn kind(&self) -> &'static str {
+        PUSH_JOB
+    }
+
+    fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.push(job))
     }
 }
 

@@ -72,6 +72,10 @@ impl PlatformPort for WeComPort {
         }
     }
 
+    fn push_job(&self) -> Option<String> {
+        Some(super::checkins::PUSH_JOB.to_owned())
+    }
+
     fn pull_job(&self) -> Option<String> {
         Some(super::checkins::PULL_JOB.to_owned())
     }

@@ -339,3 +339,31 @@ backend_test!(wecom_pulls_are_scheduled_once_per_period, |db: TestDb| async move
     assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.pull' AND status = 'done'").await, 1);
     c.app.shutdown().await;
 });
+
+backend_test!(wecom_punches_made_elsewhere_are_written_into_wecom_once, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    let t = c.app.admin_token.clone();
+    let path = format!("/api/v1/integrations/{}", c.integration);
+    c.app.patch(&t, &path, json!({"settings": {"push_punches": true}})).await.expect(200);
+    let e = c.link("E1", "张三", "zhangsan").await;
+    let unlinked = c.app.post(&t, "/api/v1/employees", json!({"code": "E2", "name": "李四"})).await.expect(201).id();
+
+    c.app.post(&t, "/api/v1/punches", json!({"employee_id": e, "kind": "clock_in"})).await.expect(201);
+    c.app.post(&t, "/api/v1/punches", json!({"employee_id": unlinked, "kind": "clock_in"})).await.expect(201);
+    // A punch made through this WeCom app is WeCom's already: not written back.
+    c.sim.say("zhangsan", "休息").await.expect("sent");
+    c.drain().await;
+    let written: Vec<_> = c.sim.checkins();
+    assert_eq!(written.len(), 1, "only the linked employee's punch made elsewhere: {written:?}");
+    assert_eq!(written[0]["userid"], "zhangsan");
+    assert!(written[0]["notes"].as_str().is_some_and(|n| n.starts_with("dakoku: clock_in (api)")));
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.push'").await, 1);
+
+    // Pulling today's records does not bring the written punch back as a second punch.
+    let now = chrono::Utc::now();
+    let range = json!({"from": (now - chrono::Duration::hours(1)).to_rfc3339(), "to": (now + chrono::Duration::minutes(1)).to_rfc3339()});
+    c.app.post(&t, &format!("{path}/pull"), range).await.expect(202);
+    c.drain().await;
+    assert_eq!(c.app.list_all(&t, &format!("/api/v1/punches?employee_id={e}")).await.len(), 2);
+    c.app.shutdown().await;
+});
