@@ -7,6 +7,7 @@ pub mod lineworks;
 pub mod pace;
 pub mod render;
 pub mod sender;
+pub mod settings;
 pub mod tokens;
 pub mod wecom;
 pub mod xml;

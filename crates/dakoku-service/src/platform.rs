@@ -21,6 +21,12 @@ pub struct ConnectionCheck {
     pub detail: String,
 }
 
+impl ConnectionCheck {
+    pub fn new(name: &str, ok: bool, detail: impl Into<String>) -> Self {
+        Self { name: name.to_owned(), ok, detail: detail.into() }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ConnectionReport {
     pub ok: bool,

@@ -6,6 +6,7 @@
 pub use crate::error::ApiError;
 use crate::pace::Pacer;
 use crate::render::truncate_chars;
+use crate::settings;
 use crate::tokens::TokenCache;
 use chrono::{Duration as ChronoDuration, Utc};
 use dakoku_domain::IntegrationId;
@@ -15,7 +16,7 @@ use dakoku_service::Service;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::time::Duration;
 
 pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.worksmobile.com/oauth2/v2.0";
@@ -39,43 +40,21 @@ pub struct Credentials {
     pub calls_per_minute: u32,
 }
 
-fn setting(map: &Map<String, Value>, name: &str) -> Option<String> {
-    match map.get(name)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 impl Credentials {
     pub fn of(integration: &OpenIntegration) -> Result<Self, ApiError> {
-        let public = &integration.stored.settings;
-        let secret = &integration.secrets;
-        let need = |map: &Map<String, Value>, name: &str| {
-            setting(map, name).ok_or_else(|| ApiError::Setup(format!("the setting {name} is missing")))
-        };
+        let (public, secret) = (&integration.stored.settings, &integration.secrets);
         Ok(Self {
-            client_id: need(public, "client_id")?,
-            client_secret: need(secret, "client_secret")?,
-            service_account: need(public, "service_account")?,
-            private_key: need(secret, "private_key")?,
-            bot_id: need(public, "bot_id")?,
-            bot_secret: need(secret, "bot_secret")?,
-            domain_id: setting(public, "domain_id"),
-            scopes: setting(public, "scopes").unwrap_or_else(|| "bot user.read".to_owned()),
-            auth_base_url: setting(public, "auth_base_url")
-                .unwrap_or_else(|| DEFAULT_AUTH_BASE_URL.to_owned())
-                .trim_end_matches('/')
-                .to_owned(),
-            api_base_url: setting(public, "api_base_url")
-                .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned())
-                .trim_end_matches('/')
-                .to_owned(),
-            calls_per_minute: public
-                .get("calls_per_minute")
-                .and_then(Value::as_u64)
-                .map(|n| n.clamp(1, 10_000) as u32)
-                .unwrap_or(DEFAULT_CALLS_PER_MINUTE),
+            client_id: settings::required(public, "client_id")?,
+            client_secret: settings::required(secret, "client_secret")?,
+            service_account: settings::required(public, "service_account")?,
+            private_key: settings::required(secret, "private_key")?,
+            bot_id: settings::required(public, "bot_id")?,
+            bot_secret: settings::required(secret, "bot_secret")?,
+            domain_id: settings::text(public, "domain_id"),
+            scopes: settings::text(public, "scopes").unwrap_or_else(|| "bot user.read".to_owned()),
+            auth_base_url: settings::base_url(public, "auth_base_url", DEFAULT_AUTH_BASE_URL),
+            api_base_url: settings::base_url(public, "api_base_url", DEFAULT_API_BASE_URL),
+            calls_per_minute: settings::calls_per_minute(public, DEFAULT_CALLS_PER_MINUTE),
         })
     }
 }

@@ -8,10 +8,6 @@ use dakoku_service::platform::{BoxFuture, ConnectionCheck, ConnectionReport, Pla
 use dakoku_service::Service;
 use reqwest::Method;
 
-fn check(name: &str, ok: bool, detail: impl Into<String>) -> ConnectionCheck {
-    ConnectionCheck { name: name.to_owned(), ok, detail: detail.into() }
-}
-
 /// The admin-facing explanation of a refused token request.
 fn token_failure(error: &ApiError, creds: &Credentials) -> String {
     match error {
@@ -33,35 +29,35 @@ impl LineWorks {
     async fn connection_report(&self, service: &Service, integration: &OpenIntegration) -> ConnectionReport {
         let creds = match Credentials::of(integration) {
             Ok(c) => c,
-            Err(e) => return ConnectionReport::new(vec![check("settings", false, e.to_string())]),
+            Err(e) => return ConnectionReport::new(vec![ConnectionCheck::new("settings", false, e.to_string())]),
         };
-        let mut checks = vec![check("settings", true, "every required setting is present")];
+        let mut checks = vec![ConnectionCheck::new("settings", true, "every required setting is present")];
         if let Err(e) = Self::assertion(&creds) {
-            checks.push(check("private_key", false, e.to_string()));
+            checks.push(ConnectionCheck::new("private_key", false, e.to_string()));
             return ConnectionReport::new(checks);
         }
-        checks.push(check("private_key", true, "the Private Key is a readable RSA key"));
+        checks.push(ConnectionCheck::new("private_key", true, "the Private Key is a readable RSA key"));
         let (token, expires_at) = match self.request_token(&creds).await {
             Ok(t) => t,
             Err(e) => {
-                checks.push(check("token", false, token_failure(&e, &creds)));
+                checks.push(ConnectionCheck::new("token", false, token_failure(&e, &creds)));
                 return ConnectionReport::new(checks);
             }
         };
-        checks.push(check("token", true, format!("a token was issued for the scopes {}", creds.scopes)));
+        checks.push(ConnectionCheck::new("token", true, format!("a token was issued for the scopes {}", creds.scopes)));
         let id = &integration.stored.id;
         if let Err(e) = service.save_platform_token(id, &token, expires_at).await {
             tracing::warn!(integration = %id, error = %e, "could not keep the tested token");
         }
         let bot = self.call(service, id, &creds, Method::GET, &format!("/bots/{}", creds.bot_id), None).await;
         checks.push(match bot {
-            Ok(_) => check("bot", true, format!("bot {} is registered", creds.bot_id)),
-            Err(ApiError::Refused { status: 403, .. }) => check(
+            Ok(_) => ConnectionCheck::new("bot", true, format!("bot {} is registered", creds.bot_id)),
+            Err(ApiError::Refused { status: 403, .. }) => ConnectionCheck::new(
                 "bot",
                 false,
                 "the token lacks the bot scope: tick \"bot\" under OAuth Scopes in Developer Console",
             ),
-            Err(ApiError::Refused { status: 404, .. }) => check(
+            Err(ApiError::Refused { status: 404, .. }) => ConnectionCheck::new(
                 "bot",
                 false,
                 format!(
@@ -69,7 +65,7 @@ impl LineWorks {
                     creds.bot_id
                 ),
             ),
-            Err(e) => check("bot", false, format!("the bot could not be read: {e}")),
+            Err(e) => ConnectionCheck::new("bot", false, format!("the bot could not be read: {e}")),
         });
         ConnectionReport::new(checks)
     }

@@ -6,13 +6,14 @@ use super::crypto::{CryptoError, MsgCrypt};
 use crate::error::ApiError;
 use crate::pace::Pacer;
 use crate::render::truncate_bytes;
+use crate::settings;
 use crate::tokens::TokenCache;
 use chrono::{Duration as ChronoDuration, Utc};
 use dakoku_domain::IntegrationId;
 use dakoku_service::chat::{ChatReply, OutgoingMessage};
 use dakoku_service::integrations::OpenIntegration;
 use dakoku_service::Service;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::time::Duration;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://qyapi.weixin.qq.com/cgi-bin";
@@ -31,34 +32,16 @@ pub struct Credentials {
     pub calls_per_minute: u32,
 }
 
-fn setting(map: &Map<String, Value>, name: &str) -> Option<String> {
-    match map.get(name)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 impl Credentials {
     pub fn of(integration: &OpenIntegration) -> Result<Self, ApiError> {
         let (public, secret) = (&integration.stored.settings, &integration.secrets);
-        let need = |map: &Map<String, Value>, name: &str| {
-            setting(map, name).ok_or_else(|| ApiError::Setup(format!("the setting {name} is missing")))
-        };
         Ok(Self {
-            corp_id: need(public, "corp_id")?,
-            agent_id: need(public, "agent_id")?,
-            secret: need(secret, "secret")?,
-            callback: setting(secret, "token").zip(setting(secret, "encoding_aes_key")),
-            api_base_url: setting(public, "api_base_url")
-                .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned())
-                .trim_end_matches('/')
-                .to_owned(),
-            calls_per_minute: public
-                .get("calls_per_minute")
-                .and_then(Value::as_u64)
-                .map(|n| n.clamp(1, 100_000) as u32)
-                .unwrap_or(DEFAULT_CALLS_PER_MINUTE),
+            corp_id: settings::required(public, "corp_id")?,
+            agent_id: settings::required(public, "agent_id")?,
+            secret: settings::required(secret, "secret")?,
+            callback: settings::text(secret, "token").zip(settings::text(secret, "encoding_aes_key")),
+            api_base_url: settings::base_url(public, "api_base_url", DEFAULT_API_BASE_URL),
+            calls_per_minute: settings::calls_per_minute(public, DEFAULT_CALLS_PER_MINUTE),
         })
     }
 

@@ -8,47 +8,43 @@ use dakoku_service::platform::{BoxFuture, ConnectionCheck, ConnectionReport, Pla
 use dakoku_service::Service;
 use std::sync::Arc;
 
-fn check(name: &str, ok: bool, detail: impl Into<String>) -> ConnectionCheck {
-    ConnectionCheck { name: name.to_owned(), ok, detail: detail.into() }
-}
-
 impl WeCom {
     async fn connection_report(&self, service: &Service, integration: &OpenIntegration) -> ConnectionReport {
         let creds = match Credentials::of(integration) {
             Ok(c) => c,
-            Err(e) => return ConnectionReport::new(vec![check("settings", false, e.to_string())]),
+            Err(e) => return ConnectionReport::new(vec![ConnectionCheck::new("settings", false, e.to_string())]),
         };
-        let mut checks = vec![check("settings", true, "CorpID, AgentID and Secret are present")];
+        let mut checks = vec![ConnectionCheck::new("settings", true, "CorpID, AgentID and Secret are present")];
         checks.push(match creds.crypt() {
-            Ok(_) => check("callback", true, "the callback Token and EncodingAESKey are usable"),
-            Err(_) if creds.callback.is_none() => check(
+            Ok(_) => ConnectionCheck::new("callback", true, "the callback Token and EncodingAESKey are usable"),
+            Err(_) if creds.callback.is_none() => ConnectionCheck::new(
                 "callback",
                 false,
                 "set token and encoding_aes_key (the values entered under 接收消息 → 设置API接收) to receive messages",
             ),
-            Err(e) => check("callback", false, e.to_string()),
+            Err(e) => ConnectionCheck::new("callback", false, e.to_string()),
         });
         checks.push(match self.request_token(&creds).await {
             Ok((token, expires_at)) => {
                 if let Err(e) = service.save_platform_token(&integration.stored.id, &token, expires_at).await {
                     tracing::warn!(error = %e, "could not keep the tested WeCom token");
                 }
-                check("token", true, "gettoken issued an access token")
+                ConnectionCheck::new("token", true, "gettoken issued an access token")
             }
-            Err(ApiError::Auth { error, description, .. }) if error == "40001" => check(
+            Err(ApiError::Auth { error, description, .. }) if error == "40001" => ConnectionCheck::new(
                 "token",
                 false,
                 format!("WeCom refused the Secret (40001: {description}); copy the app's Secret again from the admin console"),
             ),
             Err(ApiError::Refused { code, description, .. }) if code == "40013" => {
-                check("token", false, format!("the CorpID is wrong (40013: {description})"))
+                ConnectionCheck::new("token", false, format!("the CorpID is wrong (40013: {description})"))
             }
-            Err(ApiError::Refused { code, .. }) if code == "60020" => check(
+            Err(ApiError::Refused { code, .. }) if code == "60020" => ConnectionCheck::new(
                 "token",
                 false,
                 "WeCom refuses this server's IP address (60020): add it to the app's 企业可信IP list",
             ),
-            Err(e) => check("token", false, format!("gettoken failed: {e}")),
+            Err(e) => ConnectionCheck::new("token", false, format!("gettoken failed: {e}")),
         });
         ConnectionReport::new(checks)
     }
