@@ -58,4 +58,6 @@ id_type!(
     AuditId,
     /// A correction request.
     CorrectionId,
+    /// One call made to a chat platform (the operation log).
+    PlatformCallId,
 );

@@ -20,7 +20,7 @@ pub struct TokenCache {
 impl TokenCache {
     /// The stored token if it is good for [`MARGIN_SECONDS`] more, else one from `fetch`
     /// (the token and when it expires), which is stored for everyone.
-    pub async fn get<E, F, Fut>(
+    pub async fn get<E: std::fmt::Display, F, Fut>(
         &self,
         service: &Service,
         integration: &IntegrationId,
@@ -44,7 +44,11 @@ impl TokenCache {
         if let Some(token) = service.platform_token(integration, margin).await.map_err(&store_error)? {
             return Ok(token);
         }
-        let (token, expires_at) = fetch().await?;
+        let started = std::time::Instant::now();
+        let fetched = fetch().await;
+        let outcome = fetched.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        service.log_platform_call(integration, "token", outcome, started.elapsed()).await;
+        let (token, expires_at) = fetched?;
         service.save_platform_token(integration, &token, expires_at).await.map_err(store_error)
     }
 }

@@ -253,6 +253,46 @@ impl Service {
         Ok(())
     }
 
+    /// Writes one entry of the operation log. The detail must hold no secret (adapters log the
+    /// operation, the platform's code and message, never tokens or bodies).
+    pub async fn log_platform_call(
+        &self,
+        integration: &IntegrationId,
+        operation: &str,
+        result: Result<(), String>,
+        duration: std::time::Duration,
+    ) {
+        let call = chat::PlatformCall {
+            id: dakoku_domain::PlatformCallId::new(),
+            operation: operation.chars().take(200).collect(),
+            ok: result.is_ok(),
+            detail: result.err().unwrap_or_default().chars().take(1000).collect(),
+            duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
+            created_at: Utc::now(),
+        };
+        let logged = match self.db.conn().await {
+            Ok(mut conn) => chat::log_call(&mut conn, integration, &call).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = logged {
+            tracing::warn!(%integration, error = %e, "could not write the operation log");
+        }
+    }
+
+    /// The operation log of an integration, newest first (admins only).
+    pub async fn platform_calls(
+        &self,
+        ctx: &Ctx,
+        id: &IntegrationId,
+        page: &PageRequest,
+    ) -> ServiceResult<Listed<chat::PlatformCall>> {
+        require_admin(ctx)?;
+        let mut conn = self.db.conn().await?;
+        integrations::get(&mut conn, ctx.org(), id).await.or_not_found(|| format!("no integration with id {id}"))?;
+        let page = chat::calls(&mut conn, ctx.org(), id, page.after(), page.limit).await?;
+        Ok(Listed { items: page.items, next_cursor: page.next.as_deref().map(crate::paging::encode_cursor) })
+    }
+
     /// A value the platform adapter keeps for an integration (such as the id of a menu it made).
     pub async fn integration_state(&self, id: &IntegrationId, key: &str) -> ServiceResult<Option<String>> {
         let mut conn = self.db.conn().await?;

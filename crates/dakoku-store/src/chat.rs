@@ -3,7 +3,8 @@
 
 use crate::{from_micros, now_micros, to_micros, Conn, Result};
 use chrono::{DateTime, Utc};
-use dakoku_domain::{EmployeeId, IntegrationId, OrgId};
+use dakoku_domain::{EmployeeId, IntegrationId, OrgId, PlatformCallId};
+use serde::Serialize;
 use sqlx::Row;
 
 /// Marks an inbound event as handled inside the caller's transaction. `false` means it was
@@ -154,4 +155,76 @@ pub async fn put_state(conn: &mut Conn, integration: &IntegrationId, key: &str, 
         }
     }
     Ok(())
+}
+
+/// One entry of the operation log.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlatformCall {
+    pub id: PlatformCallId,
+    pub operation: String,
+    pub ok: bool,
+    pub detail: String,
+    pub duration_ms: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Logs a call under the integration (and its organisation).
+pub async fn log_call(conn: &mut Conn, integration: &IntegrationId, call: &PlatformCall) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO platform_calls (id, org_id, integration_id, operation, ok, detail, duration_ms, created_at)
+         SELECT $1, org_id, id, $3, $4, $5, $6, $7 FROM integrations WHERE id = $2",
+    )
+    .bind(call.id.as_str())
+    .bind(integration.as_str())
+    .bind(&call.operation)
+    .bind(i64::from(call.ok))
+    .bind(&call.detail)
+    .bind(call.duration_ms)
+    .bind(to_micros(call.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest calls first, before the cursor (an id) if given.
+pub async fn calls(
+    conn: &mut Conn,
+    org: &OrgId,
+    integration: &IntegrationId,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<crate::Page<PlatformCall>> {
+    let rows = sqlx::query(
+        "SELECT id, operation, ok, detail, duration_ms, created_at FROM platform_calls
+         WHERE org_id = $1 AND integration_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+    )
+    .bind(org.as_str())
+    .bind(integration.as_str())
+    .bind(before.unwrap_or("~"))
+    .bind(limit + 1)
+    .fetch_all(conn)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(PlatformCall {
+                id: PlatformCallId::from_db(r.try_get("id")?),
+                operation: r.try_get("operation")?,
+                ok: r.try_get::<i64, _>("ok")? != 0,
+                detail: r.try_get("detail")?,
+                duration_ms: r.try_get("duration_ms")?,
+                created_at: from_micros(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::Page::from_overfetch(items, limit, |c| c.id.to_string()))
+}
+
+pub async fn purge_calls(conn: &mut Conn, cutoff: DateTime<Utc>) -> Result<u64> {
+    let purged = sqlx::query("DELETE FROM platform_calls WHERE created_at < $1")
+        .bind(to_micros(cutoff))
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(purged)
 }

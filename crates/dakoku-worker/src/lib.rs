@@ -219,6 +219,10 @@ impl Worker {
             if let Err(e) = dakoku_store::chat::purge_events(&mut conn, cutoff).await {
                 tracing::warn!(error = %e, "could not purge old inbound events");
             }
+            let month_ago = dakoku_store::from_micros(now - 30 * day);
+            if let Err(e) = dakoku_store::chat::purge_calls(&mut conn, month_ago).await {
+                tracing::warn!(error = %e, "could not purge the old operation log");
+            }
         }
         if let Err(e) = jobs::purge_done(&self.service.db, now - 7 * day).await {
             tracing::warn!(error = %e, "could not purge finished jobs");

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_integration, update_integration))
         .routes(routes!(test_integration))
         .routes(routes!(pull_punches))
+        .routes(routes!(list_platform_calls))
         .routes(routes!(create_link, list_links))
         .routes(routes!(create_webhook, list_webhooks))
         .routes(routes!(disable_webhook))
@@ -105,6 +106,22 @@ async fn pull_punches(
     let id = path_id(&id, IntegrationId::parse, "integration")?;
     let job = s.service.request_pull(&ctx, &id, body.from.into(), body.to.into()).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "job_id": job }))))
+}
+
+/// The operation log: every call dakoku made to the platform for this integration (token
+/// requests, messages, pulls), newest first, kept 30 days.
+#[utoipa::path(get, path = "/integrations/{id}/calls", tag = "integrations", params(PageQuery),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+async fn list_platform_calls(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
+    let listed = s.service.platform_calls(&ctx, &id, &page).await?;
+    Ok(Json(serde_json::json!({ "items": listed.items, "next_cursor": listed.next_cursor })))
 }
 
 /// Links a platform user to an employee, so their messages punch for that employee.

@@ -185,8 +185,17 @@ impl LineWorks {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response =
-                request.send().await.map_err(|e| ApiError::Unavailable(format!("cannot reach LINE WORKS: {e}")))?;
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            let outcome = match &sent {
+                Ok(r) if r.status().is_success() || r.status() == StatusCode::FOUND => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status())),
+                Err(e) => Err(format!("no answer: {e}")),
+            };
+            service
+                .log_platform_call(integration, &format!("{method} {}", operation_of(path)), outcome, started.elapsed())
+                .await;
+            let response = sent.map_err(|e| ApiError::Unavailable(format!("cannot reach LINE WORKS: {e}")))?;
             let status = response.status();
             let reset = response
                 .headers()

@@ -130,16 +130,28 @@ impl WeCom {
         loop {
             let token = self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await?;
             self.pacer.wait(&format!("{integration} {path}"), creds.calls_per_minute).await;
-            let response = self
+            let started = std::time::Instant::now();
+            let sent = self
                 .http
                 .post(format!("{}{path}", creds.api_base_url))
                 .query(&[("access_token", token.token.as_str())])
                 .json(body)
                 .send()
-                .await
-                .map_err(|e| ApiError::Unavailable(format!("cannot reach WeCom: {e}")))?;
-            let answer = read(response).await?;
-            let code = answer.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+                .await;
+            let answer = match sent {
+                Ok(response) => read(response).await,
+                Err(e) => Err(ApiError::Unavailable(format!("cannot reach WeCom: {e}"))),
+            };
+            let code = answer.as_ref().ok().and_then(|a| a.get("errcode")).and_then(Value::as_i64).unwrap_or(0);
+            let outcome = match (&answer, code) {
+                (Ok(_), 0) => Ok(()),
+                (Ok(a), code) => {
+                    Err(format!("errcode {code}: {}", a.get("errmsg").and_then(Value::as_str).unwrap_or_default()))
+                }
+                (Err(e), _) => Err(e.to_string()),
+            };
+            service.log_platform_call(integration, path, outcome, started.elapsed()).await;
+            let answer = answer?;
             if code == 0 {
                 return Ok(answer);
             }

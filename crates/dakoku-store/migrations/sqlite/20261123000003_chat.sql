@@ -35,3 +35,16 @@ CREATE TABLE integration_state (
     updated_at     BIGINT NOT NULL,
     PRIMARY KEY (integration_id, key)
 );
+
+-- The operation log: every call dakoku made to a platform, kept 30 days.
+CREATE TABLE platform_calls (
+    id             TEXT PRIMARY KEY,
+    org_id         TEXT NOT NULL REFERENCES organizations (id),
+    integration_id TEXT NOT NULL REFERENCES integrations (id),
+    operation      TEXT NOT NULL,
+    ok             BIGINT NOT NULL,
+    detail         TEXT NOT NULL,
+    duration_ms    BIGINT NOT NULL,
+    created_at     BIGINT NOT NULL
+);
+CREATE INDEX platform_calls_recent ON platform_calls (integration_id, id);

@@ -271,6 +271,7 @@ backend_test!(openapi_documents_every_route, |db: TestDb| async move {
         "patch /api/v1/integrations/{id}",
         "post /api/v1/integrations/{id}/test",
         "post /api/v1/integrations/{id}/pull",
+        "get /api/v1/integrations/{id}/calls",
         "get /api/v1/integrations/{id}/links",
         "post /api/v1/integrations/{id}/links",
         "get /api/v1/jobs",

@@ -180,6 +180,19 @@ backend_test!(wecom_replies_survive_token_expiry_and_throttling, |db: TestDb| as
     c.sim.say("zhangsan", "今天").await.expect("sent");
     c.drain().await;
     assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE status = 'dead' AND last_error LIKE '%81013%'").await, 1);
+    // Every call is in the operation log, with WeCom's code where it failed; no secret in it.
+    let log = c.app.list_all(&c.app.admin_token, &format!("/api/v1/integrations/{}/calls", c.integration)).await;
+    let text = serde_json::to_string(&log).expect("json");
+    assert!(log.iter().any(|e| e["operation"] == "token" && e["ok"] == true), "{text}");
+    assert!(
+        log.iter()
+            .any(|e| e["operation"] == "/message/send" && e["detail"].as_str().is_some_and(|d| d.contains("42001"))),
+        "{text}"
+    );
+    assert!(log.iter().any(|e| e["detail"].as_str().is_some_and(|d| d.contains("45009"))), "{text}");
+    assert!(!text.contains(SECRET) && !text.contains("wecom-sim-token"), "{text}");
+    let other = c.app.user_token("hr", None, None).await;
+    c.app.get(&other, &format!("/api/v1/integrations/{}/calls", c.integration)).await.expect_problem(403);
     c.app.shutdown().await;
 });
 
