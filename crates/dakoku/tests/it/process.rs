@@ -553,7 +553,10 @@ backend_test!(a_chat_reply_acknowledged_before_a_sigkill_is_sent_once_after_rest
     use dakoku_sim::lineworks::{Fault, LineWorksSim, TEST_PRIVATE_KEY};
     let key = dakoku_config::MasterKey::generate().to_base64();
     let token = init(&db, &key);
-    let mut server = Server::start(&db, &key, &[]);
+    // A short lease: the kill may land while the reply job is in flight, and its lease must run
+    // out before the restarted server may take it over.
+    let lease = [("DAKOKU_JOB_LEASE_SECS", "3")];
+    let mut server = Server::start(&db, &key, &lease);
     let client = reqwest::Client::new();
     let sim = LineWorksSim::start("127.0.0.1:0".parse().expect("address")).await.expect("simulator");
     sim.add_test_app("client-1", "secret-1", "svc@acme");
@@ -606,8 +609,9 @@ backend_test!(a_chat_reply_acknowledged_before_a_sigkill_is_sent_once_after_rest
     }
 
     sim.clear_faults();
-    let server = Server::start(&db, &key, &[]);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let server = Server::start(&db, &key, &lease);
+    // The lease, plus the backoff of the attempts the refused sends already made.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while sim.sent().is_empty() {
         assert!(Instant::now() < deadline, "the reply was not sent after restart: {}", server.log());
         tokio::time::sleep(Duration::from_millis(50)).await;
