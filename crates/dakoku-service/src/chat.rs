@@ -396,12 +396,8 @@ impl Service {
         let org = orgs::get(tx, &stored.org_id).await?;
         let rule = rule_for(tx, &org, employee).await?;
         let today = work_date(&rule, now);
+        // The month lock is checked by `insert_punch`; its refusal becomes the reply below.
         let month = YearMonth::of(today);
-        let state = sheets::month_state(tx, &org.id, &employee.id, &month.text()).await?;
-        if state.status != "open" {
-            let text = phrases.month_locked.replace("{month}", &month.text());
-            return Ok(Err(ChatReply { text, choices: vec![] }));
-        }
         let earlier = punches::effective(tx, &org.id, &employee.id, day_begins(&rule, today), now).await?;
         let last = earlier.last().map(|p| p.kind);
         let ctx = chat_ctx(&stored.org_id, &stored.id, &employee.id);
