@@ -63,6 +63,7 @@ fn slug(status: StatusCode) -> &'static str {
         415 => "unsupported-media-type",
         422 => "invalid",
         429 => "throttled",
+        502 => "upstream",
         _ => "internal",
     }
 }
@@ -77,6 +78,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(errors) => ApiError::invalid(errors.0),
             ServiceError::Unprocessable(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
             ServiceError::BadRequest(m) => ApiError::bad_request(m),
+            ServiceError::Upstream(m) => ApiError::new(StatusCode::BAD_GATEWAY, m),
             internal @ (ServiceError::Internal(_) | ServiceError::Secret(_)) => {
                 tracing::error!(error = %internal, chain = ?std::error::Error::source(&internal), "request failed");
                 ApiError::internal()

@@ -21,6 +21,9 @@ pub enum ServiceError {
     Unprocessable(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A platform the request needed could not be reached or refused to answer now.
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Internal(#[from] StoreError),
     #[error("stored secret cannot be read: {0}")]

@@ -4,6 +4,7 @@
 //! service is passed in rather than held, so adapters and the service do not own each other.
 
 use crate::integrations::OpenIntegration;
+use crate::org_sync::{Directory, DirectoryWrite};
 use crate::{Ctx, Service, ServiceError, ServiceResult};
 use dakoku_domain::{IntegrationId, Platform};
 use serde::Serialize;
@@ -39,6 +40,28 @@ impl ConnectionReport {
     }
 }
 
+/// Why a platform call did not do what was asked.
+#[derive(Debug)]
+pub enum PortError {
+    /// Throttled or unreachable: the same call may work later (after `after`, if known).
+    Retry { error: String, after: Option<std::time::Duration> },
+    /// The platform refused this call; repeating it will not help.
+    Refused(String),
+}
+
+impl std::fmt::Display for PortError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortError::Retry { error, .. } => write!(f, "{error} (will try again)"),
+            PortError::Refused(why) => f.write_str(why),
+        }
+    }
+}
+
+fn no_directory<T>() -> Result<T, PortError> {
+    Err(PortError::Refused("this platform has no directory to sync with".into()))
+}
+
 pub trait PlatformPort: Send + Sync {
     fn platform(&self) -> Platform;
 
@@ -67,6 +90,30 @@ pub trait PlatformPort: Send + Sync {
     /// [`crate::platform_punches::PushRequest`]), if the platform accepts them.
     fn push_job(&self) -> Option<String> {
         None
+    }
+
+    /// Whether the platform has an org directory dakoku can sync with.
+    fn has_directory(&self) -> bool {
+        false
+    }
+
+    /// The platform's departments and members (see [`crate::org_sync`]).
+    fn read_directory<'a>(
+        &'a self,
+        _service: &'a Service,
+        _integration: &'a OpenIntegration,
+    ) -> BoxFuture<'a, Result<Directory, PortError>> {
+        Box::pin(async { no_directory() })
+    }
+
+    /// Makes one change in the platform's directory; a created department's id is returned.
+    fn write_directory<'a>(
+        &'a self,
+        _service: &'a Service,
+        _integration: &'a OpenIntegration,
+        _write: &'a DirectoryWrite,
+    ) -> BoxFuture<'a, Result<Option<String>, PortError>> {
+        Box::pin(async { no_directory() })
     }
 
     /// The platform's user id for what an admin typed (a user id as it is, or a login e-mail

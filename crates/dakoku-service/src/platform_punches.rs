@@ -44,7 +44,7 @@ impl ImportSummary {
 }
 
 /// The integration acting for the organisation: it records punches at past times, as HR may.
-fn import_ctx(integration: &OpenIntegration) -> Ctx {
+pub(crate) fn integration_ctx(integration: &OpenIntegration) -> Ctx {
     Ctx {
         actor: Actor {
             org_id: integration.stored.org_id.clone(),
@@ -189,7 +189,7 @@ impl Service {
         integration: &OpenIntegration,
         records: Vec<ExternalPunch>,
     ) -> ServiceResult<ImportSummary> {
-        let ctx = import_ctx(integration);
+        let ctx = integration_ctx(integration);
         let now = Utc::now();
         let mut summary = ImportSummary::default();
         let mut tx = self.db.begin().await?;

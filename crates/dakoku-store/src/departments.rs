@@ -42,6 +42,13 @@ pub async fn list(conn: &mut Conn, org: &OrgId, after: Option<&str>, limit: i64)
     Ok(Page::from_overfetch(items, limit, |d| d.id.to_string()))
 }
 
+/// Every department of the organisation (for comparing with a platform's directory).
+pub async fn all(conn: &mut Conn, org: &OrgId) -> Result<Vec<Department>> {
+    let sql = format!("SELECT {COLUMNS} FROM departments WHERE org_id = $1 ORDER BY id");
+    let rows = sqlx::query(&sql).bind(org.as_str()).fetch_all(conn).await?;
+    rows.iter().map(decode).collect()
+}
+
 pub async fn update(conn: &mut Conn, d: &Department) -> Result<()> {
     let changed = exec(
         conn,

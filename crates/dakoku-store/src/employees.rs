@@ -102,6 +102,13 @@ pub async fn get_by_code(conn: &mut Conn, org: &OrgId, code: &str) -> Result<Emp
     decode(&row)
 }
 
+/// Every employee of the organisation, retired ones included.
+pub async fn all(conn: &mut Conn, org: &OrgId) -> Result<Vec<Employee>> {
+    let sql = format!("SELECT {COLUMNS} FROM employees WHERE org_id = $1 ORDER BY id");
+    let rows = sqlx::query(&sql).bind(org.as_str()).fetch_all(conn).await?;
+    rows.iter().map(decode).collect()
+}
+
 /// Every employee code in use in the organisation (for validating a bulk import up front).
 pub async fn codes(conn: &mut Conn, org: &OrgId) -> Result<HashSet<String>> {
     let rows = sqlx::query("SELECT code FROM employees WHERE org_id = $1").bind(org.as_str()).fetch_all(conn).await?;

@@ -137,6 +137,16 @@ pub async fn insert_link(conn: &mut Conn, org: &OrgId, link: &Link) -> Result<()
     Ok(())
 }
 
+/// Ends the link of a platform user (who left the platform's directory).
+pub async fn remove_link(conn: &mut Conn, integration: &IntegrationId, external_user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM integration_links WHERE integration_id = $1 AND external_user_id = $2")
+        .bind(integration.as_str())
+        .bind(external_user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The employee a platform user is linked to.
 pub async fn linked_employee(
     conn: &mut Conn,

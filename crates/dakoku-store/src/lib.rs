@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod integrations;
 pub mod jobs;
 pub mod meta;
+pub mod org_sync;
 pub mod orgs;
 pub mod punches;
 pub mod timesheets;
