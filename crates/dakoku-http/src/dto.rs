@@ -124,6 +124,18 @@ pub struct PullPunches {
     pub to: DateTime<FixedOffset>,
 }
 
+/// Runs an org sync with the platform's directory, or with `dry_run` only shows what it would
+/// change. `direction` (read: dakoku follows the platform; write: the platform follows dakoku)
+/// defaults to the integration's `org_sync` setting.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSync {
+    #[serde(default)]
+    pub dry_run: bool,
+    #[schema(value_type = Option<String>)]
+    pub direction: Option<dakoku_service::org_sync::Direction>,
+}
+
 /// A one-time code to send to a chat bot; shown once.
 #[derive(Serialize, ToSchema)]
 pub struct LinkCodeDto {

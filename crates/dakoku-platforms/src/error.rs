@@ -48,3 +48,19 @@ pub fn outcome_of(error: ApiError) -> Outcome {
         }
     }
 }
+
+/// The same split, for the core's platform port: retry what may pass later, report the rest.
+impl From<ApiError> for dakoku_service::platform::PortError {
+    fn from(error: ApiError) -> Self {
+        use dakoku_service::platform::PortError;
+        match error {
+            ApiError::RateLimited { after } => PortError::Retry { error: error.to_string(), after: Some(after) },
+            ApiError::Unavailable(_) | ApiError::Unauthorized(_) => {
+                PortError::Retry { error: error.to_string(), after: None }
+            }
+            ApiError::Setup(_) | ApiError::Auth { .. } | ApiError::Refused { .. } => {
+                PortError::Refused(error.to_string())
+            }
+        }
+    }
+}

@@ -226,6 +226,8 @@ impl Service {
         let view = self.view(&stored)?;
         let mut tx = self.db.begin().await?;
         integrations::update(&mut tx, &stored).await?;
+        // A token fetched with the old credentials (or from the old server) must not be used.
+        chat::drop_token(&mut tx, id).await?;
         let hide = |v: &IntegrationView| IntegrationView { callback_url: "(secret)".into(), ..v.clone() };
         audit::record(
             &mut tx,

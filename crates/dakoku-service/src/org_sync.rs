@@ -826,6 +826,28 @@ impl Service {
         Ok(dakoku_store::jobs::enqueue(&mut conn, &job).await?)
     }
 
+    /// Queues the full compare of every integration with `org_sync` set, every
+    /// `org_sync_every_minutes` (default 1440, a day; 0 turns it off).
+    pub async fn schedule_org_syncs(&self, now: DateTime<Utc>) -> ServiceResult<u64> {
+        let mut conn = self.db.conn().await?;
+        let mut queued = 0;
+        for stored in integrations::all(&mut conn).await? {
+            if Direction::of(&stored.settings).is_none()
+                || !self.port(stored.platform).is_some_and(|p| p.has_directory())
+            {
+                continue;
+            }
+            let every = stored.settings.get("org_sync_every_minutes").and_then(Value::as_i64).unwrap_or(1440);
+            let request =
+                OrgSyncRequest { integration_id: stored.id.clone(), direction: None, trigger: "schedule".into() };
+            let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            queued += u64::from(
+                crate::platform_punches::enqueue_periodic(&mut conn, &stored, JOB, every, now, payload).await?,
+            );
+        }
+        Ok(queued)
+    }
+
     /// Runs a queued sync and keeps its report.
     pub async fn run_org_sync(
         &self,

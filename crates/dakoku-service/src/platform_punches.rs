@@ -152,26 +152,17 @@ impl Service {
     }
 
     /// Queues the periodic pull of every integration whose platform keeps punch records: the
-    /// last two days, every `pull_every_minutes` (default 60; 0 turns it off). The job's dedupe
-    /// key names the period, so several instances queue it once.
+    /// last two days, every `pull_every_minutes` (default 60; 0 turns it off).
     pub async fn schedule_pulls(&self, now: DateTime<Utc>) -> ServiceResult<u64> {
         let mut conn = self.db.conn().await?;
         let mut queued = 0;
         for stored in integrations::all(&mut conn).await? {
             let Some(kind) = self.port(stored.platform).and_then(|p| p.pull_job()) else { continue };
             let every = stored.settings.get("pull_every_minutes").and_then(serde_json::Value::as_i64).unwrap_or(60);
-            if every <= 0 {
-                continue;
-            }
-            let period = now.timestamp() / (every * 60);
             let request =
                 PullRequest { integration_id: stored.id.clone(), from: now - chrono::Duration::days(2), to: now };
             let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(stored.org_id.clone()), payload);
-            job.dedupe_key = Some(format!("pull:{}:{every}:{period}", stored.id));
-            if dakoku_store::jobs::enqueue(&mut conn, &job).await? {
-                queued += 1;
-            }
+            queued += u64::from(enqueue_periodic(&mut conn, &stored, &kind, every, now, payload).await?);
         }
         Ok(queued)
     }
@@ -232,4 +223,23 @@ impl Service {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(summary)
     }
+}
+
+/// Queues a job an integration runs every `every` minutes (0 or less: never). The dedupe key
+/// names the kind and the period, so several instances queue it once per period.
+pub(crate) async fn enqueue_periodic(
+    conn: &mut dakoku_store::Conn,
+    stored: &integrations::StoredIntegration,
+    kind: &str,
+    every: i64,
+    now: DateTime<Utc>,
+    payload: serde_json::Value,
+) -> ServiceResult<bool> {
+    if every <= 0 {
+        return Ok(false);
+    }
+    let period = now.timestamp() / (every * 60);
+    let mut job = dakoku_store::jobs::NewJob::now(kind, Some(stored.org_id.clone()), payload);
+    job.dedupe_key = Some(format!("{kind}:{}:{every}:{period}", stored.id));
+    Ok(dakoku_store::jobs::enqueue(conn, &job).await?)
 }

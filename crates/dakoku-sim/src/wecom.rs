@@ -4,6 +4,8 @@
 //! members who write to the app: their messages are sealed with the WXBizMsgCrypt scheme and
 //! posted to the app's callback URL as WeCom does.
 
+mod directory;
+
 use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -13,7 +15,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -34,13 +36,37 @@ pub struct SentText {
     pub body: Value,
 }
 
+const ROOT: i64 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimDepartment {
+    pub name: String,
+    pub parent: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimMember {
+    pub name: String,
+    pub department: Vec<i64>,
+    pub email: Option<String>,
+}
+
 #[derive(Default)]
 struct World {
     corp_id: String,
     agent_id: i64,
     secret: String,
     callback: Option<CallbackSetup>,
-    members: Vec<String>,
+    /// The org directory: departments by id (1 is the company) and members by userid.
+    departments: BTreeMap<i64, SimDepartment>,
+    members: BTreeMap<String, SimMember>,
+    /// The 通讯录同步 secret, whose tokens may write the directory.
+    contact_secret: Option<String>,
+    /// Tokens that came from the contact-sync secret.
+    contact_tokens: HashSet<String>,
+    directory_calls: u64,
+    /// (directory call number, what happens at it), as for check-in calls.
+    directory_events: Vec<(u64, i64)>,
     tokens: HashMap<String, Instant>,
     token_lifetime: Option<Duration>,
     token_requests: usize,
@@ -75,6 +101,7 @@ impl WeComSim {
             corp_id: corp_id.into(),
             agent_id,
             secret: secret.into(),
+            departments: BTreeMap::from([(ROOT, SimDepartment { name: "Company".into(), parent: 0 })]),
             ..World::default()
         }));
         let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -85,6 +112,7 @@ impl WeComSim {
             .route("/cgi-bin/message/send", post(send))
             .route("/cgi-bin/checkin/getcheckindata", post(getcheckindata))
             .route("/cgi-bin/checkin/add_checkin_record", post(add_checkin_record))
+            .merge(directory::routes())
             .with_state(sim.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -96,8 +124,9 @@ impl WeComSim {
         format!("{}/cgi-bin", self.base_url)
     }
 
+    /// A member in the company's root department, named as their userid.
     pub fn add_member(&self, user_id: &str) {
-        lock(&self.state).members.push(user_id.into());
+        self.put_member(user_id, user_id, &[ROOT]);
     }
 
     pub fn set_callback(&self, setup: CallbackSetup) {
@@ -186,6 +215,30 @@ impl WeComSim {
             now_seconds(),
             state.agent_id
         )
+    }
+
+    /// A contact change event (`update_user`, `create_party`...) as WeCom has sent it since
+    /// 2022: only the ids, no names or details.
+    pub fn contact_change_xml(&self, change: &str, user: Option<&str>, party: Option<i64>) -> String {
+        let state = lock(&self.state);
+        let user = user.map(|u| format!("<UserID><![CDATA[{u}]]></UserID>")).unwrap_or_default();
+        let party = party.map(|p| format!("<Id>{p}</Id>")).unwrap_or_default();
+        format!(
+            "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[{change}]]></ChangeType>{user}{party}</xml>",
+            state.corp_id,
+            now_seconds(),
+        )
+    }
+
+    /// Tells the app's callback that the directory changed, sealed as WeCom does.
+    pub async fn announce_contact_change(
+        &self,
+        change: &str,
+        user: Option<&str>,
+        party: Option<i64>,
+    ) -> Result<u16, String> {
+        let (query, body) = self.seal(&self.contact_change_xml(change, user, party))?;
+        self.post(&query, &body).await
     }
 
     /// Seals `plaintext` as WeCom would for this corp: the query string and the XML body.
@@ -292,11 +345,15 @@ async fn gettoken(State(sim): State<WeComSim>, Query(q): Query<TokenQuery>) -> J
     if q.corpid.as_deref() != Some(state.corp_id.as_str()) {
         return Json(json!({"errcode": 40013, "errmsg": "invalid corpid"}));
     }
-    if q.corpsecret.as_deref() != Some(state.secret.as_str()) {
+    let contact = q.corpsecret.is_some() && q.corpsecret == state.contact_secret;
+    if q.corpsecret.as_deref() != Some(state.secret.as_str()) && !contact {
         return Json(json!({"errcode": 40001, "errmsg": "invalid credential, hint: [sim]"}));
     }
     state.next += 1;
     let token = format!("wecom-sim-token-{}-{}", state.next, now_nanos());
+    if contact {
+        state.contact_tokens.insert(token.clone());
+    }
     let lifetime = state.token_lifetime.unwrap_or(Duration::from_secs(7200));
     state.tokens.insert(token.clone(), Instant::now() + lifetime);
     Json(json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": lifetime.as_secs()}))
@@ -326,13 +383,24 @@ async fn send(State(sim): State<WeComSim>, Query(q): Query<TokenParam>, Json(bod
         return Json(json!({"errcode": 44004, "errmsg": "text content is empty or over 2048 bytes"}));
     }
     let touser = body["touser"].as_str().unwrap_or_default().to_owned();
-    let known: Vec<&str> = touser.split('|').filter(|u| state.members.iter().any(|m| m == u)).collect();
+    let known: Vec<&str> = touser.split('|').filter(|u| state.members.contains_key(*u)).collect();
     if known.is_empty() {
         return Json(json!({"errcode": 81013, "errmsg": "user & party & tag all invalid"}));
     }
     state.sent.push(SentText { touser: touser.clone(), agentid: body["agentid"].clone(), content, body: body.clone() });
     state.next += 1;
     Json(json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": format!("sim-msg-{}", state.next)}))
+}
+
+/// The event planned for call number `call` of one API, if any; 0 ends every token first.
+fn take_event(state: &mut World, events: impl Fn(&mut World) -> &mut Vec<(u64, i64)>, call: u64) -> Option<i64> {
+    let planned = events(state);
+    let event = planned.iter().position(|(n, _)| *n == call).map(|i| planned.remove(i).1);
+    if event == Some(0) {
+        let now = Instant::now();
+        state.tokens.values_mut().for_each(|expiry| *expiry = now);
+    }
+    event
 }
 
 /// Checks the token of a call: the error to answer with, if any.
@@ -354,11 +422,7 @@ async fn getcheckindata(
 ) -> Json<Value> {
     let mut state = lock(&sim.state);
     let call = state.checkin_calls + 1;
-    let event = state.checkin_events.iter().position(|(n, _)| *n == call).map(|i| state.checkin_events.remove(i).1);
-    if event == Some(0) {
-        let now = Instant::now();
-        state.tokens.values_mut().for_each(|expiry| *expiry = now);
-    }
+    let event = take_event(&mut state, |w| &mut w.checkin_events, call);
     if let Some(error) = token_error(&state, q.access_token.as_deref()) {
         return Json(error);
     }
@@ -422,7 +486,7 @@ async fn add_checkin_record(
     }
     for record in records {
         let user = record["userid"].as_str().unwrap_or_default();
-        if !state.members.iter().any(|m| m == user) {
+        if !state.members.contains_key(user) {
             return Json(json!({"errcode": 46004, "errmsg": "user no exist"}));
         }
         let Some(time) = record["checkin_time"].as_i64() else {

@@ -77,6 +77,15 @@ pub async fn forget_token(conn: &mut Conn, integration: &IntegrationId, sealed: 
     Ok(())
 }
 
+/// Drops an integration's token whatever it is (its credentials changed).
+pub async fn drop_token(conn: &mut Conn, integration: &IntegrationId) -> Result<()> {
+    sqlx::query("DELETE FROM platform_tokens WHERE integration_id = $1")
+        .bind(integration.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Replaces any earlier code of the employee with a new one.
 pub async fn put_link_code(
     conn: &mut Conn,

@@ -4,8 +4,10 @@
 //! its instance has died. On shutdown it stops claiming, lets running jobs finish within a
 //! grace period, and hands back the rest.
 
+mod org_sync;
 mod webhook;
 
+pub use org_sync::OrgSyncJob;
 pub use webhook::WebhookDelivery;
 
 use chrono::Utc;
@@ -76,7 +78,8 @@ impl Worker {
     /// A worker with the handlers every dakoku process has.
     pub fn new(service: Service, config: WorkerConfig) -> Self {
         let mut worker = Self { service: service.clone(), config, handlers: Arc::new(HashMap::new()) };
-        worker.register(Arc::new(WebhookDelivery::new(service)));
+        worker.register(Arc::new(WebhookDelivery::new(service.clone())));
+        worker.register(Arc::new(OrgSyncJob(service)));
         worker
     }
 
@@ -140,8 +143,12 @@ impl Worker {
                 }
                 _ = housekeeping.tick() => self.housekeeping().await,
                 _ = schedule.tick() => {
-                    if let Err(e) = self.service.schedule_pulls(Utc::now()).await {
+                    let now = Utc::now();
+                    if let Err(e) = self.service.schedule_pulls(now).await {
                         tracing::warn!(error = %e, "could not schedule platform pulls");
+                    }
+                    if let Err(e) = self.service.schedule_org_syncs(now).await {
+                        tracing::warn!(error = %e, "could not schedule org syncs");
                     }
                 }
             }

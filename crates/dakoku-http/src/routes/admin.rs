@@ -3,7 +3,7 @@
 
 use crate::dto::{
     AuditDto, AuditQuery, ConnectionReportDto, CreateIntegration, CreateLink, CreateWebhook, IntegrationDto, JobDto,
-    LinkDto, List, PageQuery, PullPunches, UpdateIntegration, WebhookDto,
+    LinkDto, List, OrgSync, PageQuery, PullPunches, UpdateIntegration, WebhookDto,
 };
 use crate::extract::{path_id, AppJson, AppQuery, Auth};
 use crate::problem::Problem;
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_integration, update_integration))
         .routes(routes!(test_integration))
         .routes(routes!(pull_punches))
+        .routes(routes!(org_sync, last_org_sync))
         .routes(routes!(list_platform_calls))
         .routes(routes!(create_link, list_links))
         .routes(routes!(create_webhook, list_webhooks))
@@ -106,6 +107,40 @@ async fn pull_punches(
     let id = path_id(&id, IntegrationId::parse, "integration")?;
     let job = s.service.request_pull(&ctx, &id, body.from.into(), body.to.into()).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "job_id": job }))))
+}
+
+/// Org sync with the platform's directory. A dry run answers 200 with the plan (changes,
+/// conflicts) and changes nothing; otherwise the sync is queued (202) and its report is kept.
+#[utoipa::path(post, path = "/integrations/{id}/org-sync", tag = "integrations", request_body = OrgSync,
+    responses((status = 200, body = Object), (status = 202, body = Object), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn org_sync(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<OrgSync>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    if body.dry_run {
+        let report = s.service.preview_org_sync(&ctx, &id, body.direction).await?;
+        return Ok((StatusCode::OK, Json(serde_json::to_value(report).unwrap_or_default())));
+    }
+    let job = s.service.request_org_sync(&ctx, &id, body.direction).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "job_id": job }))))
+}
+
+/// The report of the last org sync that ran: what it changed, what failed, the conflicts.
+#[utoipa::path(get, path = "/integrations/{id}/org-sync", tag = "integrations",
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+async fn last_org_sync(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = path_id(&id, IntegrationId::parse, "integration")?;
+    let report = s.service.last_org_sync(&ctx, &id).await?;
+    let report = report.ok_or_else(|| ApiError::not_found("no org sync has run for this integration yet"))?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 
 /// The operation log: every call dakoku made to the platform for this integration (token

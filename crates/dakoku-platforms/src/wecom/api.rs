@@ -66,6 +66,13 @@ fn classify(code: i64, message: &str) -> ApiError {
     }
 }
 
+/// What a call carries besides the token.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Json(&'a Value),
+    Query(&'a [(&'a str, &'a str)]),
+}
+
 pub struct WeCom {
     http: reqwest::Client,
     pacer: Pacer,
@@ -115,8 +122,7 @@ impl WeCom {
         Ok((token.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
     }
 
-    /// One API call with the shared token, paced, fetched again once when WeCom says the token
-    /// is invalid or expired. Returns the JSON answer of a call that succeeded (`errcode` 0).
+    /// A POST call with a JSON body (see [`Self::request`]).
     pub async fn call(
         &self,
         service: &Service,
@@ -125,19 +131,45 @@ impl WeCom {
         path: &str,
         body: &Value,
     ) -> Result<Value, ApiError> {
+        self.request(service, integration, creds, path, Payload::Json(body)).await
+    }
+
+    /// A GET call with query parameters (see [`Self::request`]).
+    pub async fn get(
+        &self,
+        service: &Service,
+        integration: &IntegrationId,
+        creds: &Credentials,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, ApiError> {
+        self.request(service, integration, creds, path, Payload::Query(query)).await
+    }
+
+    /// One API call with the shared token, paced, fetched again once when WeCom says the token
+    /// is invalid or expired. Returns the JSON answer of a call that succeeded (`errcode` 0).
+    async fn request(
+        &self,
+        service: &Service,
+        integration: &IntegrationId,
+        creds: &Credentials,
+        path: &str,
+        payload: Payload<'_>,
+    ) -> Result<Value, ApiError> {
         let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
         let mut refreshed = false;
         loop {
             let token = self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await?;
             self.pacer.wait(&format!("{integration} {path}"), creds.calls_per_minute).await;
             let started = std::time::Instant::now();
-            let sent = self
-                .http
-                .post(format!("{}{path}", creds.api_base_url))
-                .query(&[("access_token", token.token.as_str())])
-                .json(body)
-                .send()
-                .await;
+            let url = format!("{}{path}", creds.api_base_url);
+            let with_token = [("access_token", token.token.as_str())];
+            let sent = match payload {
+                Payload::Json(body) => self.http.post(url).query(&with_token).json(body),
+                Payload::Query(query) => self.http.get(url).query(&with_token).query(query),
+            }
+            .send()
+            .await;
             let answer = match sent {
                 Ok(response) => read(response).await,
                 Err(e) => Err(ApiError::Unavailable(format!("cannot reach WeCom: {e}"))),

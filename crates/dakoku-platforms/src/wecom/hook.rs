@@ -98,6 +98,11 @@ async fn handle(service: &Service, token: &str, query: &Signed, body: &[u8]) -> 
         tracing::warn!(integration = %integration.stored.id, "WeCom callback refused");
     })?;
     let message = xml::fields(&plain).map_err(ApiError::bad_request)?;
+    if is_contact_change(&message) {
+        // Only the user and department ids come with it since 2022: compare the directory.
+        service.org_changed(&integration).await?;
+        return Ok(());
+    }
     let Some(chat) = to_chat(&message) else { return Ok(()) };
     match service.handle_chat(&integration, chat).await {
         Ok(_) => Ok(()),
@@ -107,6 +112,11 @@ async fn handle(service: &Service, token: &str, query: &Signed, body: &[u8]) -> 
             Ok(())
         }
     }
+}
+
+fn is_contact_change(message: &HashMap<String, String>) -> bool {
+    let field = |name: &str| message.get(name).map(|v| v.to_ascii_lowercase()).unwrap_or_default();
+    field("MsgType") == "event" && field("Event") == "change_contact"
 }
 
 /// The chat event a decrypted message means, or `None` for what needs no answer.

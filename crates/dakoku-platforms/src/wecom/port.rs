@@ -1,10 +1,12 @@
-//! What the core asks of WeCom: a connection test that names the failing credential.
+//! What the core asks of WeCom: a connection test that names the failing credential, its
+//! check-in jobs, and its org directory.
 
 use super::api::{Credentials, WeCom};
 use crate::error::ApiError;
 use dakoku_domain::Platform;
 use dakoku_service::integrations::OpenIntegration;
-use dakoku_service::platform::{BoxFuture, ConnectionCheck, ConnectionReport, PlatformPort};
+use dakoku_service::org_sync::{Directory, DirectoryWrite};
+use dakoku_service::platform::{BoxFuture, ConnectionCheck, ConnectionReport, PlatformPort, PortError};
 use dakoku_service::Service;
 use std::sync::Arc;
 
@@ -74,6 +76,27 @@ impl PlatformPort for WeComPort {
 
     fn pull_job(&self) -> Option<String> {
         Some(super::checkins::PULL_JOB.to_owned())
+    }
+
+    fn has_directory(&self) -> bool {
+        true
+    }
+
+    fn read_directory<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+    ) -> BoxFuture<'a, Result<Directory, PortError>> {
+        Box::pin(async move { Ok(self.0.read_directory(service, integration).await?) })
+    }
+
+    fn write_directory<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        write: &'a DirectoryWrite,
+    ) -> BoxFuture<'a, Result<Option<String>, PortError>> {
+        Box::pin(async move { Ok(self.0.write_directory(service, integration, write).await?) })
     }
 
     fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport> {

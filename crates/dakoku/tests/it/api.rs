@@ -271,6 +271,8 @@ backend_test!(openapi_documents_every_route, |db: TestDb| async move {
         "patch /api/v1/integrations/{id}",
         "post /api/v1/integrations/{id}/test",
         "post /api/v1/integrations/{id}/pull",
+        "post /api/v1/integrations/{id}/org-sync",
+        "get /api/v1/integrations/{id}/org-sync",
         "get /api/v1/integrations/{id}/calls",
         "get /api/v1/integrations/{id}/links",
         "post /api/v1/integrations/{id}/links",

@@ -380,3 +380,184 @@ backend_test!(wecom_punches_made_elsewhere_are_written_into_wecom_once, |db: Tes
     assert_eq!(c.app.list_all(&t, &format!("/api/v1/punches?employee_id={e}")).await.len(), 2);
     c.app.shutdown().await;
 });
+
+fn changes(report: &serde_json::Value) -> Vec<String> {
+    report["plan"]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["action"].as_str().unwrap_or(""),
+                c["kind"].as_str().unwrap_or(""),
+                c["shape"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+backend_test!(wecom_org_sync_reads_the_directory_with_dry_run_conflicts_and_events, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    let t = c.app.admin_token.clone();
+    c.sim.put_department(2, "研发部", 1);
+    c.sim.put_department(3, "研发一组", 2);
+    c.sim.put_member("zhangsan", "张三", &[3]);
+    c.sim.put_member("lisi", "李四", &[2]);
+    c.sim.put_member("wang@corp", "王五", &[1]);
+    // 李四 is already in dakoku under the same code: paired, not created twice.
+    let lisi = c.app.create_employee(&t, "lisi", None).await;
+    let path = format!("/api/v1/integrations/{}/org-sync", c.integration);
+    let settings = format!("/api/v1/integrations/{}", c.integration);
+    c.app.post(&t, &path, json!({})).await.expect_problem(422);
+    c.app.patch(&t, &settings, json!({"settings": {"org_sync": "read"}})).await.expect(200);
+
+    // The dry run shows the plan and writes nothing.
+    let before =
+        (c.app.count("SELECT COUNT(*) FROM departments").await, c.app.count("SELECT COUNT(*) FROM employees").await);
+    let preview = c.app.post(&t, &path, json!({"dry_run": true})).await.expect(200).body;
+    assert_eq!(
+        changes(&preview),
+        [
+            "create department 研发部",
+            "create department 研发一组",
+            "link member 社員 lisi",
+            "update member 李四",
+            "create member 张三"
+        ]
+    );
+    let conflicts = preview["plan"]["conflicts"].as_array().expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "{preview}");
+    assert!(conflicts[0]["reason"].as_str().expect("reason").contains("employee code"), "{preview}");
+    assert_eq!(
+        before,
+        (c.app.count("SELECT COUNT(*) FROM departments").await, c.app.count("SELECT COUNT(*) FROM employees").await)
+    );
+    c.app.get(&t, &path).await.expect_problem(404);
+
+    // WeCom ends the token in the middle of the sync: a new one is fetched, nothing is lost.
+    c.sim.at_directory_call(c.sim.directory_calls() + 3, 0);
+    let tokens = c.sim.token_requests();
+    c.app.post(&t, &path, json!({})).await.expect(202);
+    c.drain().await;
+    assert_eq!(c.sim.token_requests(), tokens + 1);
+    let report = c.app.get(&t, &path).await.expect(200).body;
+    assert_eq!((report["applied"].as_u64(), report["failed"].as_array().map(Vec::len)), (Some(5), Some(0)), "{report}");
+    let zhang = c.app.count("SELECT COUNT(*) FROM employees e JOIN departments d ON d.id = e.department_id WHERE e.code = 'zhangsan' AND d.name = '研发一组'").await;
+    assert_eq!(zhang, 1);
+    let renamed = c.app.get(&t, &format!("/api/v1/employees/{lisi}")).await.expect(200).body;
+    assert_eq!(renamed["name"], "李四");
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM integration_links").await, 2);
+    // A second run finds nothing to do.
+    let again = c.app.post(&t, &path, json!({"dry_run": true})).await.expect(200).body;
+    assert_eq!(changes(&again), Vec::<String>::new());
+
+    // HR renames 研发部 in dakoku while WeCom renames 研发一组 and 李四 leaves the company.
+    let rd = c.app.list_all(&t, "/api/v1/departments").await;
+    let rd = rd.iter().find(|d| d["name"] == "研发部").expect("研发部")["id"].as_str().expect("id").to_owned();
+    c.app.patch(&t, &format!("/api/v1/departments/{rd}"), json!({"name": "R&D"})).await.expect(200);
+    c.sim.put_department(3, "研发1组", 2);
+    c.sim.put_department(2, "研发中心", 1);
+    c.sim.remove_member("lisi");
+    // WeCom announces the changes; a burst of events makes one sync.
+    c.app.patch(&t, &settings, json!({"settings": {"org_sync_event_delay_seconds": 600}})).await.expect(200);
+    for _ in 0..2 {
+        assert_eq!(c.sim.announce_contact_change("delete_user", Some("lisi"), None).await.expect("sent"), 200);
+    }
+    assert_eq!(c.sim.announce_contact_change("update_party", None, Some(3)).await.expect("sent"), 200);
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'org.sync' AND status = 'queued'").await, 1);
+    // It runs at the end of the window; then WeCom throttles it once: it is retried, not lost.
+    c.sim.at_directory_call(c.sim.directory_calls() + 2, 45009);
+    c.app.run_jobs().await;
+    let report = c.app.get(&t, &path).await.expect(200).body;
+    assert_eq!(report["trigger"], "event");
+    assert_eq!(changes(&report), ["update department 研发1组", "retire member 李四"], "{report}");
+    let conflicts = report["plan"]["conflicts"].as_array().expect("conflicts");
+    assert_eq!(conflicts.len(), 2, "{report}");
+    assert!(conflicts.iter().any(|c| c["dakoku"]["name"] == "R&D" && c["platform"]["name"] == "研发中心"), "{report}");
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM departments WHERE name = 'R&D'").await, 1, "HR's edit stays");
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM employees WHERE code = 'lisi' AND status = 'retired'").await, 1);
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'org.sync' AND status <> 'done'").await, 0);
+    let log = c.app.list_all(&t, &format!("/api/v1/integrations/{}/calls", c.integration)).await;
+    assert!(log.iter().any(|e| e["detail"].as_str().is_some_and(|d| d.contains("45009"))));
+    // Only admins sync.
+    let hr = c.app.user_token("hr", None, None).await;
+    c.app.post(&hr, &path, json!({"dry_run": true})).await.expect_problem(403);
+    c.app.get(&hr, &path).await.expect_problem(403);
+    c.app.shutdown().await;
+});
+
+backend_test!(wecom_org_sync_writes_dakoku_into_wecom_with_the_contact_secret, |db: TestDb| async move {
+    const CONTACT: &str = "wecom-contact-sync-secret";
+    let c = chat(db, SECRET).await;
+    let t = c.app.admin_token.clone();
+    let sales = c.app.create_department(&t, "Sales", None).await;
+    let east = c.app.create_department(&t, "East", Some(&sales)).await;
+    let alice = c
+        .app
+        .post(
+            &t,
+            "/api/v1/employees",
+            json!({"code": "E1", "name": "Alice", "email": "alice@example.jp", "department_id": east}),
+        )
+        .await
+        .expect(201)
+        .id();
+    c.app.post(&t, "/api/v1/employees", json!({"code": "E2", "name": "Bob", "department_id": sales})).await.expect(201);
+    let path = format!("/api/v1/integrations/{}/org-sync", c.integration);
+    let settings = format!("/api/v1/integrations/{}", c.integration);
+    c.app.patch(&t, &settings, json!({"settings": {"org_sync": "write"}})).await.expect(200);
+
+    let preview = c.app.post(&t, &path, json!({"dry_run": true})).await.expect(200).body;
+    assert_eq!(
+        changes(&preview),
+        ["create department Sales", "create department East", "create member Alice", "create member Bob"]
+    );
+    assert_eq!(preview["plan"]["untouched"], 1, "zhangsan is WeCom's own: left alone");
+    assert_eq!(c.sim.departments().len(), 1, "a dry run writes nothing");
+
+    // Without the contact-sync secret WeCom refuses the writes (48002): each is reported.
+    c.app.post(&t, &path, json!({})).await.expect(202);
+    c.drain().await;
+    let report = c.app.get(&t, &path).await.expect(200).body;
+    assert_eq!(report["applied"], 0);
+    assert!(report["failed"][0]["error"].as_str().expect("error").contains("48002"), "{report}");
+    // With it (a token from the new secret, not the cached one), they are made.
+    c.sim.enable_contact_sync(CONTACT);
+    c.app.patch(&t, &settings, json!({"settings": {"secret": CONTACT}})).await.expect(200);
+    c.app.post(&t, &path, json!({})).await.expect(202);
+    c.drain().await;
+    let report = c.app.get(&t, &path).await.expect(200).body;
+    let departments = c.sim.departments();
+    let sales_id = departments.iter().find(|(_, d)| d.name == "Sales" && d.parent == 1).expect("Sales in WeCom").0;
+    let east_id = departments.iter().find(|(_, d)| d.name == "East").expect("East").0;
+    assert_eq!(departments.iter().find(|(id, _)| *id == east_id).expect("East").1.parent, sales_id);
+    let member = c.sim.member("E1").expect("Alice in WeCom");
+    assert_eq!(
+        (member.name.as_str(), member.department.as_slice(), member.email.as_deref()),
+        ("Alice", &[east_id][..], Some("alice@example.jp"))
+    );
+    // Bob has no e-mail and WeCom needs one (or a mobile): reported, the rest done.
+    assert_eq!(report["applied"], 3, "{report}");
+    assert!(report["failed"][0]["error"].as_str().expect("error").contains("60129"), "{report}");
+
+    // HR renames Sales; someone renames East in WeCom's console: not overwritten, reported.
+    c.app.patch(&t, &format!("/api/v1/departments/{sales}"), json!({"name": "Sales Dept"})).await.expect(200);
+    c.sim.put_department(east_id, "East Team", sales_id);
+    c.app.post(&t, &format!("/api/v1/employees/{alice}/retire"), json!({})).await.expect(200);
+    c.app.post(&t, &path, json!({})).await.expect(202);
+    c.drain().await;
+    let report = c.app.get(&t, &path).await.expect(200).body;
+    assert_eq!(
+        changes(&report),
+        ["update department Sales Dept", "create member Bob", "delete member Alice"],
+        "{report}"
+    );
+    assert_eq!(report["plan"]["conflicts"][0]["platform"]["name"], "East Team", "{report}");
+    let departments = c.sim.departments();
+    assert!(departments.iter().any(|(id, d)| *id == sales_id && d.name == "Sales Dept"));
+    assert!(departments.iter().any(|(id, d)| *id == east_id && d.name == "East Team"), "WeCom's edit stays");
+    assert!(c.sim.member("E1").is_none(), "the retired employee left WeCom");
+    assert_eq!(c.app.count("SELECT COUNT(*) FROM integration_links").await, 0);
+    c.app.shutdown().await;
+});
