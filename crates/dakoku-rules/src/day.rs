@@ -168,6 +168,17 @@ pub fn week_start(rule: &WorkRule, date: NaiveDate) -> NaiveDate {
 }
 
 /// Builds the inputs of every date in `from..=to` from punches sorted by time.
+/// The planned hours of `date`, if it is a working day with a plan.
+pub fn day_plan(
+    rule: &WorkRule,
+    calendar: &Calendar,
+    roster: &BTreeMap<NaiveDate, ShiftDef>,
+    date: NaiveDate,
+) -> Option<Plan> {
+    let (scheduled, plan) = plan_for(rule, calendar, roster, date);
+    plan.filter(|_| calendar.classify(rule, date, scheduled).is_workday())
+}
+
 fn day_inputs(
     rule: &WorkRule,
     calendar: &Calendar,

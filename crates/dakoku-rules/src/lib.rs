@@ -10,7 +10,9 @@ mod day;
 mod month;
 mod rule;
 
-pub use day::{compute_days, local_instant, week_start, work_date, Anomaly, DayInput, DayRecord, PunchEvent};
+pub use day::{
+    compute_days, day_plan, local_instant, week_start, work_date, Anomaly, DayInput, DayRecord, Plan, PunchEvent,
+};
 pub use month::{summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals};
 pub use rule::{
     Calendar, CalendarEntry, CalendarKind, DayKind, Jurisdiction, Pairing, Rounding, Schedule, ShiftDef, TimeRange,

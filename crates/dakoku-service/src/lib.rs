@@ -12,6 +12,7 @@ pub mod error;
 pub mod exports;
 pub mod integrations;
 pub mod jobs;
+pub mod notices;
 pub mod org_sync;
 pub mod orgs;
 pub mod paging;

@@ -192,6 +192,19 @@ async fn load_roster(
     Ok(assigned.into_iter().filter_map(|(day, code)| shifts.get(&code).cloned().map(|s| (day, s))).collect())
 }
 
+/// The planned hours of one day of an employee under their rule, if it is a working day.
+pub(crate) async fn day_plan(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    rule: &WorkRule,
+    date: NaiveDate,
+) -> ServiceResult<Option<dakoku_rules::Plan>> {
+    let calendar = load_calendar(conn, org, date, date).await?;
+    let roster = load_roster(conn, org, &employee.id, date, date).await?;
+    Ok(dakoku_rules::day_plan(rule, &calendar, &roster, date))
+}
+
 /// Day records of one month. A month that is over comes from the cache when every day is
 /// there; otherwise the month is computed from the ledger and its past days are cached
 /// (today and later change with the clock, so they are never stored).
@@ -583,6 +596,9 @@ impl Service {
             None
         };
         store::put_month_state(&mut tx, ctx.org(), &employee.id, &key, &after, snapshot.as_deref()).await?;
+        if after.status == "submitted" {
+            self.queue_approval_requests(&mut tx, &employee, &key).await?;
+        }
         audit::record(
             &mut tx,
             ctx,

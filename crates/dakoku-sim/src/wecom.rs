@@ -82,6 +82,10 @@ struct World {
     checkin_limit: Option<usize>,
     checkin_window: VecDeque<Instant>,
     throttled: u64,
+    /// Messages one member may receive per window; beyond it WeCom answers ok and drops them.
+    member_limit: Option<(usize, Duration)>,
+    member_windows: HashMap<String, VecDeque<Instant>>,
+    dropped: u64,
 }
 
 #[derive(Clone)]
@@ -102,6 +106,7 @@ impl WeComSim {
             agent_id,
             secret: secret.into(),
             departments: BTreeMap::from([(ROOT, SimDepartment { name: "Company".into(), parent: 0 })]),
+            member_limit: Some((30, Duration::from_secs(60))),
             ..World::default()
         }));
         let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -157,6 +162,17 @@ impl WeComSim {
     /// Answers 45009 to getcheckindata calls beyond `per_minute` in any 60 s.
     pub fn set_checkin_rate_limit(&self, per_minute: usize) {
         lock(&self.state).checkin_limit = Some(per_minute);
+    }
+
+    /// Caps messages to one member at `limit` per `window` (WeCom: 30 a minute), dropping the
+    /// rest silently as WeCom does.
+    pub fn set_member_message_limit(&self, limit: usize, window: Duration) {
+        lock(&self.state).member_limit = Some((limit, window));
+    }
+
+    /// Messages accepted but dropped by the per-member limit.
+    pub fn dropped(&self) -> u64 {
+        lock(&self.state).dropped
     }
 
     /// How many calls were refused with 45009 by the rate limit.
@@ -386,6 +402,21 @@ async fn send(State(sim): State<WeComSim>, Query(q): Query<TokenParam>, Json(bod
     let known: Vec<&str> = touser.split('|').filter(|u| state.members.contains_key(*u)).collect();
     if known.is_empty() {
         return Json(json!({"errcode": 81013, "errmsg": "user & party & tag all invalid"}));
+    }
+    if let Some((limit, window)) = state.member_limit {
+        let now = Instant::now();
+        let seen = state.member_windows.entry(touser.to_lowercase()).or_default();
+        while seen.front().is_some_and(|t| now.duration_since(*t) >= window) {
+            seen.pop_front();
+        }
+        if seen.len() >= limit {
+            state.dropped += 1;
+            state.next += 1;
+            return Json(
+                json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": format!("sim-msg-{}", state.next)}),
+            );
+        }
+        seen.push_back(now);
     }
     state.sent.push(SentText { touser: touser.clone(), agentid: body["agentid"].clone(), content, body: body.clone() });
     state.next += 1;

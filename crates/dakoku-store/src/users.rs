@@ -53,6 +53,16 @@ pub async fn list_users(conn: &mut Conn, org: &OrgId, after: Option<&str>, limit
     Ok(Page::from_overfetch(items, limit, |u| u.id.to_string()))
 }
 
+/// The managers of the organisation (users who manage a department subtree).
+pub async fn managers(conn: &mut Conn, org: &OrgId) -> Result<Vec<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND role = 'manager'
+         AND manages_department_id IS NOT NULL ORDER BY id"
+    );
+    let rows = sqlx::query(&sql).bind(org.as_str()).fetch_all(conn).await?;
+    rows.iter().map(decode_user).collect()
+}
+
 pub async fn insert_token(conn: &mut Conn, t: &ApiToken, token_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO api_tokens (id, org_id, user_id, name, role, token_hash, created_at)

@@ -150,6 +150,9 @@ impl Worker {
                     if let Err(e) = self.service.schedule_org_syncs(now).await {
                         tracing::warn!(error = %e, "could not schedule org syncs");
                     }
+                    if let Err(e) = self.service.schedule_notices(now).await {
+                        tracing::warn!(error = %e, "could not schedule notices");
+                    }
                 }
             }
         }

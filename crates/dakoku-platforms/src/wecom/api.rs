@@ -17,8 +17,10 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://qyapi.weixin.qq.com/cgi-bin";
-/// Messages to one member are capped at 30 a minute; calls per API per corp far higher.
+/// Calls per API per corp may go far higher; this leaves room for other instances and apps.
 const DEFAULT_CALLS_PER_MINUTE: u32 = 600;
+/// WeCom delivers at most 30 app messages a minute to one member and drops the rest silently.
+const DEFAULT_MEMBER_MESSAGES_PER_MINUTE: u32 = 30;
 
 /// An integration's WeCom settings, secrets included. Never logged.
 #[derive(Clone)]
@@ -30,6 +32,8 @@ pub struct Credentials {
     pub callback: Option<(String, String)>,
     pub api_base_url: String,
     pub calls_per_minute: u32,
+    /// Messages to one member (notices and replies together).
+    pub member_messages_per_minute: u32,
 }
 
 impl Credentials {
@@ -42,6 +46,11 @@ impl Credentials {
             callback: settings::text(secret, "token").zip(settings::text(secret, "encoding_aes_key")),
             api_base_url: settings::base_url(public, "api_base_url", DEFAULT_API_BASE_URL),
             calls_per_minute: settings::calls_per_minute(public, DEFAULT_CALLS_PER_MINUTE),
+            member_messages_per_minute: public
+                .get("member_messages_per_minute")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n.clamp(1, 6000) as u32)
+                .unwrap_or(DEFAULT_MEMBER_MESSAGES_PER_MINUTE),
         })
     }
 
@@ -207,6 +216,9 @@ impl WeCom {
         message: &OutgoingMessage,
     ) -> Result<(), ApiError> {
         let creds = Credentials::of(integration)?;
+        // Over the per-member limit WeCom answers ok and delivers nothing: never go over it.
+        let member = format!("{} member {}", integration.stored.id, message.user_id.to_lowercase());
+        self.pacer.wait(&member, creds.member_messages_per_minute).await;
         let body = message_body(&creds, &message.user_id, &message.reply);
         self.call(service, &integration.stored.id, &creds, "/message/send", &body).await.map(|_| ())
     }

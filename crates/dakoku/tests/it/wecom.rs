@@ -5,6 +5,7 @@ use crate::backend_test;
 use crate::helpers::{TestApp, TestDb};
 use dakoku_sim::wecom::{encrypt, signature, CallbackSetup, WeComSim};
 use serde_json::json;
+use std::collections::HashMap;
 
 const CORP: &str = "ww-test-corp";
 const AGENT: i64 = 1000002;
@@ -559,5 +560,78 @@ backend_test!(wecom_org_sync_writes_dakoku_into_wecom_with_the_contact_secret, |
     assert!(departments.iter().any(|(id, d)| *id == east_id && d.name == "East Team"), "WeCom's edit stays");
     assert!(c.sim.member("E1").is_none(), "the retired employee left WeCom");
     assert_eq!(c.app.count("SELECT COUNT(*) FROM integration_links").await, 0);
+    c.app.shutdown().await;
+});
+
+/// Texts the simulator delivered to one member.
+fn texts_to(sim: &WeComSim, user: &str) -> Vec<String> {
+    sim.sent().into_iter().filter(|m| m.touser == user).map(|m| m.content).collect()
+}
+
+backend_test!(wecom_notices_remind_report_anomalies_and_ask_managers_within_member_limits, |db: TestDb| async move {
+    let c = chat(db, SECRET).await;
+    let t = c.app.admin_token.clone();
+    let sales = c.app.create_department(&t, "営業部", None).await;
+    let mut ids = HashMap::new();
+    for (code, name, user) in [("A", "王一", "a"), ("B", "李二", "b"), ("M", "张经理", "boss")] {
+        c.sim.add_member(user);
+        let id = c.link(code, name, user).await;
+        c.app.patch(&t, &format!("/api/v1/employees/{id}"), json!({"department_id": sales})).await.expect(200);
+        ids.insert(code, id);
+    }
+    c.app.user_token("manager", Some(&ids["M"]), Some(&sales)).await;
+    let settings = format!("/api/v1/integrations/{}", c.integration);
+    let on = json!({"settings": {"punch_reminders": true, "approval_requests": true}});
+    c.app.patch(&t, &settings, on).await.expect(200);
+    let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).expect("time").with_timezone(&chrono::Utc);
+    // Tuesday 24 November: B clocks in at 08:30; the day runs 09:00–18:00 (Tokyo).
+    let punch = json!({"employee_id": ids["B"], "kind": "clock_in", "at": "2026-11-24T08:30:00+09:00"});
+    c.app.post(&t, "/api/v1/punches", punch).await.expect(201);
+
+    let schedule = |now: &str| c.app.service.schedule_notices(at(now));
+    assert_eq!(schedule("2026-11-24T08:40:00+09:00").await.expect("scheduled"), 0, "too early");
+    assert_eq!(schedule("2026-11-24T08:55:00+09:00").await.expect("scheduled"), 2, "A and M have not clocked in");
+    assert_eq!(schedule("2026-11-24T08:56:00+09:00").await.expect("scheduled"), 0, "each reminder once");
+    assert_eq!(schedule("2026-11-24T18:20:00+09:00").await.expect("scheduled"), 0);
+    assert_eq!(schedule("2026-11-24T18:31:00+09:00").await.expect("scheduled"), 1, "B is still clocked in");
+    c.drain().await;
+    assert_eq!(texts_to(&c.sim, "a"), ["即将上班（09:00），别忘了上班打卡。\n→ 上班"]);
+    assert_eq!(texts_to(&c.sim, "b"), ["已过下班时间（18:00），您还没有下班打卡。\n→ 下班"]);
+
+    // The next morning at 09:00: yesterday's anomalies, to each employee and their manager.
+    c.app.patch(&t, &settings, json!({"settings": {"anomaly_notices": true}})).await.expect(200);
+    assert_eq!(schedule("2026-11-25T08:45:00+09:00").await.expect("scheduled"), 0);
+    assert_eq!(schedule("2026-11-25T09:01:00+09:00").await.expect("scheduled"), 5);
+    assert_eq!(schedule("2026-11-25T09:30:00+09:00").await.expect("scheduled"), 0, "once a day");
+    c.drain().await;
+    assert!(texts_to(&c.sim, "b").iter().any(|t| t.contains("2026-11-24") && t.contains("缺下班卡")));
+    let boss = texts_to(&c.sim, "boss");
+    assert!(boss.iter().any(|t| t.starts_with("王一 2026-11-24") && t.contains("缺勤")), "{boss:?}");
+    assert!(boss.iter().any(|t| t.starts_with("李二 2026-11-24") && t.contains("缺下班卡")), "{boss:?}");
+    assert!(!boss.iter().any(|t| t.starts_with("张经理")), "a manager is not told about themselves: {boss:?}");
+
+    // Submitting a month asks the manager for approval. Eight submissions at once stay within
+    // the member's message limit (here 5 a second) by pacing, so none is dropped.
+    c.sim.set_member_message_limit(5, std::time::Duration::from_secs(1));
+    c.app.patch(&t, &settings, json!({"settings": {"member_messages_per_minute": 240}})).await.expect(200);
+    let before = texts_to(&c.sim, "boss").len();
+    for n in 0..8 {
+        let e = c
+            .app
+            .post(
+                &t,
+                "/api/v1/employees",
+                json!({"code": format!("S{n}"), "name": format!("社员{n}"), "department_id": sales}),
+            )
+            .await
+            .expect(201)
+            .id();
+        c.app.post(&t, &format!("/api/v1/timesheets/{e}/2026-11/submit"), json!({})).await.expect(200);
+    }
+    c.drain().await;
+    let boss = texts_to(&c.sim, "boss");
+    assert_eq!(boss.len() - before, 8, "{boss:?}");
+    assert!(boss.iter().any(|t| t == "社员3 提交了 2026-11 的考勤，请审批。"), "{boss:?}");
+    assert_eq!(c.sim.dropped(), 0, "nothing was dropped by WeCom's per-member limit");
     c.app.shutdown().await;
 });
