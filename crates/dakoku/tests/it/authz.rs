@@ -286,6 +286,20 @@ backend_test!(role_route_target_matrix, |db: TestDb| async move {
         check(
             &app,
             &w,
+            "preview org sync",
+            // The integration has no directory (422) for the one who may ask at all.
+            [[422, 422, 404], [403, 403, 403], [403, 403, 403], [403, 403, 403]],
+            async |_, w, _, t| {
+                let id = if matches!(t, Target::OtherOrg) { &w.integration_b } else { &w.integration_a };
+                (Method::POST, format!("/api/v1/integrations/{id}/org-sync"), Some(json!({"dry_run": true})))
+            },
+        )
+        .await,
+    );
+    failures.extend(
+        check(
+            &app,
+            &w,
             "read department",
             [[200, 200, 404], [200, 200, 404], [200, 200, 404], [200, 200, 404]],
             async |_, w, _, t| (Method::GET, format!("/api/v1/departments/{}", w.department(t)), None),
