@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod lineworks;
+pub mod msgcrypt;
 pub mod pace;
 pub mod render;
 pub mod sender;

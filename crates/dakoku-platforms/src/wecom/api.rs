@@ -2,8 +2,8 @@
 //! again on 40014 / 42001 / 40001), `message/send` for replies. WeCom answers HTTP 200 with an
 //! `errcode`; decisions are made on the code alone.
 
-use super::crypto::{CryptoError, MsgCrypt};
 use crate::error::ApiError;
+use crate::msgcrypt::{CryptoError, MsgCrypt};
 use crate::pace::Pacer;
 use crate::render::truncate_bytes;
 use crate::settings;

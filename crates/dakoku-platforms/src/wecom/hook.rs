@@ -7,7 +7,7 @@
 //! sender and time for events.
 
 use super::api::Credentials;
-use super::crypto::CryptoError;
+use crate::msgcrypt::CryptoError;
 use crate::xml;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

@@ -2,7 +2,6 @@
 
 pub mod api;
 pub mod checkins;
-pub mod crypto;
 pub mod directory;
 pub(crate) mod hook;
 pub mod port;

@@ -61,10 +61,14 @@ impl PlatformPort for WeComPort {
 
     fn generate_setting(&self, name: &str) -> Option<String> {
         match name {
-            "encoding_aes_key" => Some(super::crypto::MsgCrypt::generate_key()),
+            "encoding_aes_key" => Some(crate::msgcrypt::MsgCrypt::generate_key()),
             // Letters and digits, as the console accepts (at most 32).
             "token" => Some(
-                super::crypto::MsgCrypt::generate_key().chars().filter(char::is_ascii_alphanumeric).take(32).collect(),
+                crate::msgcrypt::MsgCrypt::generate_key()
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(32)
+                    .collect(),
             ),
             _ => None,
         }

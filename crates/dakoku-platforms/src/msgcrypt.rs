@@ -1,7 +1,9 @@
-//! WeCom's callback crypto (WXBizMsgCrypt): the AES key is the Base64 of EncodingAESKey + "=",
-//! the cipher AES-256-CBC with the key's first 16 bytes as IV and PKCS#7 padding to 32-byte
-//! blocks; the plaintext is random(16) ‖ u32 big-endian length ‖ message ‖ receive id (the
-//! CorpID); the signature is the SHA-1 hex of the sorted token, timestamp, nonce and ciphertext.
+//! The callback crypto WeCom (WXBizMsgCrypt) and DingTalk (DingCallbackCrypto) share: the AES
+//! key is the Base64 of the 43-character key + "=" (trailing bits allowed, as both platforms'
+//! keys have them), the cipher AES-256-CBC with the key's first 16 bytes as IV and PKCS#7
+//! padding to 32-byte blocks; the plaintext is random(16) ‖ u32 big-endian length in bytes ‖
+//! message ‖ receive id (WeCom: the CorpID; DingTalk: the app's AppKey); the signature is the
+//! SHA-1 hex of the sorted token, timestamp, nonce and ciphertext.
 
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use base64::alphabet::STANDARD as ALPHABET;
@@ -36,7 +38,7 @@ impl std::fmt::Display for CryptoError {
             CryptoError::BadKey => "the EncodingAESKey is not 43 characters of Base64 for a 32-byte key",
             CryptoError::BadSignature => "msg_signature does not verify",
             CryptoError::Malformed => "the encrypted message is malformed",
-            CryptoError::WrongReceiver => "the message is for another CorpID",
+            CryptoError::WrongReceiver => "the message is for another CorpID or app",
         })
     }
 }
@@ -147,7 +149,7 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Value {
-        serde_json::from_str(include_str!("../../testdata/wecom_crypto_vectors.json")).expect("vectors")
+        serde_json::from_str(include_str!("../testdata/wecom_crypto_vectors.json")).expect("vectors")
     }
 
     fn text<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -205,5 +207,65 @@ mod tests {
         assert_eq!(MsgCrypt::new("t", "short", "c").err(), Some(CryptoError::BadKey));
         assert_eq!(crypt.decrypt("not base64!"), Err(CryptoError::Malformed));
         assert_eq!(crypt.decrypt(&B64.encode([0u8; 15])), Err(CryptoError::Malformed));
+    }
+
+    fn dingtalk_vectors() -> Value {
+        serde_json::from_str(include_str!("../testdata/dingtalk_crypto_vectors.json")).expect("vectors")
+    }
+
+    #[test]
+    fn dingtalk_official_and_generated_vectors_verify_decrypt_and_round_trip() {
+        let all = dingtalk_vectors();
+        let mut checked = 0;
+        for group in ["official_sets", "generated_sets"] {
+            for (name, set) in all[group].as_object().expect("sets") {
+                if set.get("msg_signature").is_none() {
+                    continue;
+                }
+                let crypt = MsgCrypt::new(text(set, "token"), text(set, "encoding_aes_key"), text(set, "receiveid"))
+                    .unwrap_or_else(|e| panic!("{name}: {e} (keys with trailing bits must be accepted)"));
+                assert_eq!(hex::encode(crypt.key), text(set, "aes_key_hex"), "{name}");
+                let (sig, ts, nonce, encrypted) =
+                    (text(set, "msg_signature"), text(set, "timestamp"), text(set, "nonce"), text(set, "encrypt"));
+                assert_eq!(crypt.signature(ts, nonce, encrypted), sig, "{name} signature");
+                let plain = crypt.open(sig, ts, nonce, encrypted).unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(String::from_utf8(plain).expect("utf-8"), text(set, "plaintext"), "{name}");
+                let random: [u8; 16] = text(set, "random16").as_bytes().try_into().expect("16 bytes");
+                assert_eq!(crypt.encrypt_with(text(set, "plaintext").as_bytes(), random), encrypted, "{name} re-seal");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 8, "every signed set was checked ({checked})");
+    }
+
+    #[test]
+    fn dingtalk_negative_cases_are_refused() {
+        let all = dingtalk_vectors();
+        let base = &all["official_sets"]["B_corp_check_url"];
+        let (ts, nonce, encrypted) = (text(base, "timestamp"), text(base, "nonce"), text(base, "encrypt"));
+        let crypt =
+            MsgCrypt::new(text(base, "token"), text(base, "encoding_aes_key"), text(base, "receiveid")).expect("key");
+        let cases = &all["negative_cases"];
+        assert_eq!(
+            crypt.open(text(&cases["wrong_signature"], "msg_signature"), ts, nonce, encrypted),
+            Err(CryptoError::BadSignature)
+        );
+        let other = MsgCrypt::new(
+            text(base, "token"),
+            text(base, "encoding_aes_key"),
+            text(&cases["wrong_receiveid"], "receiveid"),
+        )
+        .expect("key");
+        assert_eq!(other.decrypt(encrypted), Err(CryptoError::WrongReceiver));
+        // A flipped character with the signature recomputed: refused as malformed, never a panic.
+        for at in 0..encrypted.len() {
+            let mut chars: Vec<char> = encrypted.chars().collect();
+            chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
+            let tampered: String = chars.into_iter().collect();
+            let sig = crypt.signature(ts, nonce, &tampered);
+            if let Ok(plain) = crypt.open(&sig, ts, nonce, &tampered) {
+                assert_ne!(plain, text(base, "plaintext").as_bytes(), "a changed ciphertext cannot give the message");
+            }
+        }
     }
 }
