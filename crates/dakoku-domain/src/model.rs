@@ -150,6 +150,8 @@ pub struct Employee {
     pub code: String,
     pub name: String,
     pub email: Option<String>,
+    /// As the employee's chat platforms know it (DingTalk keys members by it).
+    pub mobile: Option<String>,
     /// `None` means the organisation's zone applies.
     pub timezone: Option<TimeZone>,
     pub department_id: Option<DepartmentId>,

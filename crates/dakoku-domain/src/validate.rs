@@ -67,6 +67,18 @@ pub fn code(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
     value
 }
 
+/// A mobile number as people write it: digits with an optional leading '+' and spaces or
+/// dashes between groups; kept as written, at most 20 characters.
+pub fn mobile(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
+    let value = value.trim().to_owned();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let shaped = value.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || " -".contains(c) || (i == 0 && c == '+'));
+    if !shaped || !(5..=15).contains(&digits) || value.len() > 20 {
+        errors.add(field, "must be a phone number: digits, an optional leading '+', spaces or dashes");
+    }
+    value
+}
+
 /// A plausible e-mail address; it is never sent to, only matched, so the check is structural.
 pub fn email(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
     let value = value.trim().to_owned();

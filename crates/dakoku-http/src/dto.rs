@@ -44,6 +44,7 @@ pub struct EmployeeDto {
     pub code: String,
     pub name: String,
     pub email: Option<String>,
+    pub mobile: Option<String>,
     /// IANA zone; `null` means the organisation's.
     pub timezone: Option<String>,
     pub department_id: Option<String>,
@@ -60,6 +61,7 @@ impl From<Employee> for EmployeeDto {
             code: e.code,
             name: e.name,
             email: e.email,
+            mobile: e.mobile,
             timezone: e.timezone.map(|tz| tz.name().to_owned()),
             department_id: e.department_id.map(|d| d.to_string()),
             status: e.status.as_str().to_owned(),
@@ -75,6 +77,7 @@ pub struct CreateEmployee {
     pub code: String,
     pub name: String,
     pub email: Option<String>,
+    pub mobile: Option<String>,
     pub timezone: Option<String>,
     pub department_id: Option<String>,
 }
@@ -87,6 +90,9 @@ pub struct UpdateEmployee {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub mobile: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub timezone: Option<Option<String>>,

@@ -15,6 +15,7 @@ pub struct NewEmployee {
     pub code: String,
     pub name: String,
     pub email: Option<String>,
+    pub mobile: Option<String>,
     pub timezone: Option<String>,
     pub department_id: Option<DepartmentId>,
 }
@@ -24,6 +25,7 @@ pub struct EmployeePatch {
     pub code: Option<String>,
     pub name: Option<String>,
     pub email: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
     pub timezone: Option<Option<String>>,
     pub department_id: Option<Option<DepartmentId>>,
 }
@@ -69,6 +71,7 @@ impl Service {
             code: validate::code(&mut errors, "code", &input.code),
             name: validate::required_text(&mut errors, "name", &input.name, 200),
             email: input.email.as_deref().map(|e| validate::email(&mut errors, "email", e)),
+            mobile: input.mobile.as_deref().map(|m| validate::mobile(&mut errors, "mobile", m)),
             timezone: input.timezone.as_deref().and_then(|tz| validate::timezone(&mut errors, "timezone", tz)),
             department_id: input.department_id,
             status: EmployeeStatus::Active,
@@ -123,6 +126,9 @@ impl Service {
         }
         if let Some(email) = &patch.email {
             after.email = email.as_deref().map(|e| validate::email(&mut errors, "email", e));
+        }
+        if let Some(mobile) = &patch.mobile {
+            after.mobile = mobile.as_deref().map(|m| validate::mobile(&mut errors, "mobile", m));
         }
         if let Some(tz) = &patch.timezone {
             after.timezone = tz.as_deref().and_then(|tz| validate::timezone(&mut errors, "timezone", tz));
@@ -190,6 +196,7 @@ impl Service {
                     .filter(|t| !t.is_empty())
                     .and_then(|t| validate::timezone(&mut errors, "timezone", t)),
                 department_id: None,
+                mobile: None,
                 status: EmployeeStatus::Active,
                 retired_on: None,
                 created_at: Utc::now(),

@@ -43,6 +43,7 @@ pub struct RemoteMember {
     pub name: String,
     pub department_id: Option<String>,
     pub email: Option<String>,
+    pub mobile: Option<String>,
 }
 
 /// The platform's org chart, the root department left out.
@@ -50,6 +51,9 @@ pub struct RemoteMember {
 pub struct Directory {
     pub departments: Vec<RemoteDepartment>,
     pub members: Vec<RemoteMember>,
+    /// The platform keys members by mobile number and reports it (DingTalk): mobiles are then
+    /// compared and synced, and pair members with employees.
+    pub keyed_by_mobile: bool,
 }
 
 /// What a platform adapter is asked to change in its directory.
@@ -73,11 +77,15 @@ pub enum DirectoryWrite {
         name: String,
         department_id: Option<String>,
         email: Option<String>,
+        mobile: Option<String>,
     },
+    /// Answers with the member's new user id if the platform had to create them again (a
+    /// changed mobile on a platform keyed by mobile).
     UpdateMember {
         user_id: String,
         name: String,
         department_id: Option<String>,
+        mobile: Option<String>,
     },
     DeleteMember {
         user_id: String,
@@ -130,6 +138,9 @@ pub enum Action {
 pub struct Shape {
     pub name: String,
     pub parent: Option<String>,
+    /// For members of a platform keyed by mobile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,6 +299,11 @@ fn depths(parents: &HashMap<String, Option<String>>) -> HashMap<String, usize> {
         .collect()
 }
 
+/// The digits of a mobile number, so "+86 138-0000-0000" and "8613800000000" match.
+fn digits(mobile: Option<&str>) -> String {
+    mobile.unwrap_or_default().chars().filter(char::is_ascii_digit).collect()
+}
+
 /// Employee codes are what a member's platform user id becomes in dakoku.
 fn usable_code(user_id: &str) -> bool {
     let mut errors = dakoku_domain::ValidationErrors::default();
@@ -297,6 +313,7 @@ fn usable_code(user_id: &str) -> bool {
 
 struct Planner<'a> {
     direction: Direction,
+    keyed_by_mobile: bool,
     local: &'a LocalOrg,
     plan: SyncPlan,
     /// dakoku department id → platform department id, as paired so far.
@@ -309,11 +326,12 @@ impl Planner<'_> {
     }
 
     fn department_shape(&self, d: &Department) -> Shape {
-        Shape { name: d.name.clone(), parent: self.remote_ref(d.parent_id.as_ref()) }
+        Shape { name: d.name.clone(), parent: self.remote_ref(d.parent_id.as_ref()), mobile: None }
     }
 
     fn member_shape(&self, e: &Employee) -> Shape {
-        Shape { name: e.name.clone(), parent: self.remote_ref(e.department_id.as_ref()) }
+        let mobile = e.mobile.clone().filter(|_| self.keyed_by_mobile);
+        Shape { name: e.name.clone(), parent: self.remote_ref(e.department_id.as_ref()), mobile }
     }
 
     fn push(&mut self, target: Target, action: Action, kind: &str, ids: (Option<&str>, Option<&str>), shape: Shape) {
@@ -368,6 +386,7 @@ impl Planner<'_> {
                         local_id: ids.1.to_owned(),
                         name: shape.name,
                         parent: shape.parent,
+                        mobile: shape.mobile,
                     });
                 }
             }
@@ -407,13 +426,15 @@ impl Planner<'_> {
         let mut deletions = Vec::new();
         for b in bases {
             let l = by_id.get(b.local_id.as_str()).map(|d| self.department_shape(d));
-            let r = remote_by_id
-                .get(b.remote_id.as_str())
-                .map(|d| Shape { name: d.name.clone(), parent: d.parent_id.clone() });
+            let r = remote_by_id.get(b.remote_id.as_str()).map(|d| Shape {
+                name: d.name.clone(),
+                parent: d.parent_id.clone(),
+                mobile: None,
+            });
             paired_local.insert(b.local_id.clone());
             paired_remote.insert(b.remote_id.clone());
             let before = self.plan.changes.len();
-            let base = Shape { name: b.name.clone(), parent: b.parent.clone() };
+            let base = Shape { name: b.name.clone(), parent: b.parent.clone(), mobile: None };
             self.pair(DEPARTMENT, (&b.remote_id, &b.local_id), [l, r, Some(base)], Action::Delete);
             if self.plan.changes.get(before).is_some_and(|c| c.action == Action::Delete) {
                 deletions.push(self.plan.changes.remove(before));
@@ -430,7 +451,7 @@ impl Planner<'_> {
                     remote.iter().filter(|d| !paired_remote.contains(&d.id)).collect();
                 fresh.sort_by_key(|d| (remote_depth.get(&d.id).copied().unwrap_or(0), d.id.clone()));
                 for r in fresh {
-                    let shape = Shape { name: r.name.clone(), parent: r.parent_id.clone() };
+                    let shape = Shape { name: r.name.clone(), parent: r.parent_id.clone(), mobile: None };
                     let twin = local
                         .departments
                         .iter()
@@ -480,7 +501,16 @@ impl Planner<'_> {
         let remote_by_id: HashMap<&str, &RemoteMember> = remote.iter().map(|m| (m.user_id.as_str(), m)).collect();
         let bases: HashMap<&str, &BaseItem> =
             local.base.iter().filter(|b| b.kind == MEMBER).map(|b| (b.remote_id.as_str(), b)).collect();
-        let remote_shape = |m: &RemoteMember| Shape { name: m.name.clone(), parent: m.department_id.clone() };
+        let keyed_by_mobile = self.keyed_by_mobile;
+        let remote_shape = |m: &RemoteMember| Shape {
+            name: m.name.clone(),
+            parent: m.department_id.clone(),
+            mobile: m.mobile.clone().filter(|_| keyed_by_mobile),
+        };
+        // The same person by the platform's key: the user id as employee code, or the mobile.
+        let same_mobile = |e: &Employee, m: &RemoteMember| {
+            keyed_by_mobile && e.mobile.is_some() && digits(e.mobile.as_deref()) == digits(m.mobile.as_deref())
+        };
         let mut paired_local = HashSet::new();
         let mut paired_remote = HashSet::new();
         let removal = match self.direction {
@@ -500,7 +530,11 @@ impl Planner<'_> {
                 self.plan.unchanged += 1;
                 continue;
             }
-            let b = bases.get(user.as_str()).map(|b| Shape { name: b.name.clone(), parent: b.parent.clone() });
+            let b = bases.get(user.as_str()).map(|b| Shape {
+                name: b.name.clone(),
+                parent: b.parent.clone(),
+                mobile: b.mobile.clone(),
+            });
             self.pair(MEMBER, (user, e.id.as_str()), [l, r, b], removal);
         }
         if self.direction == Direction::Read && remote.is_empty() {
@@ -519,7 +553,11 @@ impl Planner<'_> {
                 fresh.sort_by(|a, b| a.user_id.cmp(&b.user_id));
                 for m in fresh {
                     let shape = remote_shape(m);
-                    let twin = local.employees.iter().find(|e| lowercase(&e.code) == lowercase(&m.user_id));
+                    let twin = local
+                        .employees
+                        .iter()
+                        .find(|e| lowercase(&e.code) == lowercase(&m.user_id))
+                        .or_else(|| local.employees.iter().find(|e| same_mobile(e, m)));
                     let ids = (Some(m.user_id.as_str()), twin.map(|e| e.id.as_str()));
                     match twin {
                         Some(e) if !paired_local.contains(e.id.as_str()) && e.status == EmployeeStatus::Active => {
@@ -569,9 +607,12 @@ impl Planner<'_> {
                 fresh.sort_by(|a, b| a.code.cmp(&b.code));
                 for e in fresh {
                     let mine = self.member_shape(e);
-                    let twin = remote.iter().find(|m| {
-                        !paired_remote.contains(m.user_id.as_str()) && lowercase(&m.user_id) == lowercase(&e.code)
-                    });
+                    let unpaired = |m: &&RemoteMember| !paired_remote.contains(m.user_id.as_str());
+                    let twin = remote
+                        .iter()
+                        .filter(unpaired)
+                        .find(|m| lowercase(&m.user_id) == lowercase(&e.code))
+                        .or_else(|| remote.iter().filter(unpaired).find(|m| same_mobile(e, m)));
                     match twin {
                         Some(m) => {
                             paired_remote.insert(m.user_id.as_str());
@@ -610,6 +651,7 @@ impl Planner<'_> {
 pub fn plan(direction: Direction, local: &LocalOrg, remote: &Directory) -> SyncPlan {
     let mut planner = Planner {
         direction,
+        keyed_by_mobile: remote.keyed_by_mobile,
         local,
         plan: SyncPlan {
             direction,
@@ -1025,6 +1067,7 @@ impl Service {
                     code: remote_id.clone(),
                     name: shape.name.clone(),
                     email,
+                    mobile: shape.mobile.clone(),
                     timezone: None,
                     department_id,
                 };
@@ -1037,6 +1080,7 @@ impl Service {
                 let patch = crate::employees::EmployeePatch {
                     name: Some(shape.name.clone()),
                     department_id: Some(pairings.local_parent(&shape.parent).map_err(StepError::Skip)?),
+                    mobile: shape.mobile.clone().map(Some),
                     ..Default::default()
                 };
                 self.update_employee(&ctx, &EmployeeId::from_db(local_id.clone()), patch).await?;
@@ -1079,9 +1123,10 @@ impl Service {
                     name: shape.name.clone(),
                     department_id: shape.parent.clone(),
                     email: change.email.clone(),
+                    mobile: shape.mobile.clone(),
                 };
-                port.write_directory(self, integration, &write).await?;
-                remote_id = user_id;
+                // The platform may choose the id itself.
+                remote_id = port.write_directory(self, integration, &write).await?.unwrap_or(user_id);
                 self.link(&ctx, id, &local_id, &remote_id).await?;
             }
             (Target::Platform, MEMBER, Action::Update) => {
@@ -1090,8 +1135,17 @@ impl Service {
                     user_id: remote_id.clone(),
                     name: shape.name.clone(),
                     department_id: shape.parent.clone(),
+                    mobile: shape.mobile.clone(),
                 };
-                port.write_directory(self, integration, &write).await?;
+                if let Some(recreated) = port.write_directory(self, integration, &write).await? {
+                    // Created again under a new id (a new mobile): the old pairing goes with it.
+                    let mut conn = self.db.conn().await.map_err(ServiceError::from)?;
+                    integrations::remove_link(&mut conn, id, &remote_id).await?;
+                    base_store::remove(&mut conn, id, MEMBER, &remote_id).await?;
+                    drop(conn);
+                    remote_id = recreated;
+                    self.link(&ctx, id, &local_id, &remote_id).await?;
+                }
             }
             (Target::Platform, MEMBER, Action::Delete) => {
                 port.write_directory(self, integration, &DirectoryWrite::DeleteMember { user_id: remote_id.clone() })
@@ -1134,6 +1188,7 @@ impl Service {
             local_id: local.to_owned(),
             name: shape.name.clone(),
             parent: shape.parent.clone(),
+            mobile: shape.mobile.clone(),
         };
         Ok(base_store::put(&mut conn, id, &item).await?)
     }
@@ -1175,6 +1230,7 @@ mod tests {
             email: None,
             timezone: None,
             department_id: department.map(|d| DepartmentId::from_db(d.into())),
+            mobile: None,
             status: EmployeeStatus::Active,
             retired_on: None,
             created_at: Utc::now(),
@@ -1191,6 +1247,7 @@ mod tests {
             name: name.into(),
             department_id: department.map(str::to_owned),
             email: None,
+            mobile: None,
         }
     }
 
@@ -1201,6 +1258,7 @@ mod tests {
             local_id: local.into(),
             name: name.into(),
             parent: parent.map(str::to_owned),
+            mobile: None,
         }
     }
 
@@ -1219,6 +1277,7 @@ mod tests {
         let remote = Directory {
             departments: vec![remote_department("3", "研发一组", Some("2")), remote_department("2", "研发部", None)],
             members: vec![member("ZhangSan", "张三", Some("3")), member("lisi", "李四", Some("2"))],
+            keyed_by_mobile: false,
         };
         let plan = plan(Direction::Read, &local, &remote);
         assert_eq!(
@@ -1245,6 +1304,7 @@ mod tests {
         let remote = Directory {
             departments: vec![remote_department("2", "営業本部", None)],
             members: vec![member("u1", "山田太郎", Some("2"))],
+            keyed_by_mobile: false,
         };
         let read = plan(Direction::Read, &local, &remote);
         assert_eq!(summary(&read), ["Dakoku Update member 山田太郎"]);
@@ -1266,7 +1326,8 @@ mod tests {
             ]),
             base: vec![base(MEMBER, "u1", "e1", "A", None), base(MEMBER, "u2", "e2", "B", None)],
         };
-        let one_left = Directory { departments: vec![], members: vec![member("u1", "A", None)] };
+        let one_left =
+            Directory { departments: vec![], members: vec![member("u1", "A", None)], keyed_by_mobile: false };
         assert_eq!(summary(&plan(Direction::Read, &local, &one_left)), ["Dakoku Retire member B"]);
         let nobody = plan(Direction::Read, &local, &Directory::default());
         assert!(nobody.changes.is_empty());
@@ -1281,7 +1342,11 @@ mod tests {
             links: HashMap::new(),
             base: vec![base(DEPARTMENT, "9", "gone", "Old", None)],
         };
-        let remote = Directory { departments: vec![remote_department("9", "Old", None)], members: vec![] };
+        let remote = Directory {
+            departments: vec![remote_department("9", "Old", None)],
+            members: vec![],
+            keyed_by_mobile: false,
+        };
         let plan = plan(Direction::Write, &local, &remote);
         assert_eq!(
             summary(&plan),

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashSet;
 
-const COLUMNS: &str = "id, org_id, code, name, email, timezone, department_id, status, retired_on, created_at";
+const COLUMNS: &str = "id, org_id, code, name, email, mobile, timezone, department_id, status, retired_on, created_at";
 
 /// Which employees a listing may include, from the caller's role.
 #[derive(Clone, Copy, Debug)]
@@ -46,8 +46,8 @@ pub struct Filter {
 
 pub async fn insert(conn: &mut Conn, e: &Employee) -> Result<()> {
     sqlx::query(
-        "INSERT INTO employees (id, org_id, code, name, email, timezone, department_id, status, retired_on, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        "INSERT INTO employees (id, org_id, code, name, email, timezone, department_id, status, retired_on, created_at, updated_at, mobile)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(e.id.as_str())
     .bind(e.org_id.as_str())
@@ -59,6 +59,7 @@ pub async fn insert(conn: &mut Conn, e: &Employee) -> Result<()> {
     .bind(e.status.as_str())
     .bind(e.retired_on.map(|d| d.to_string()))
     .bind(to_micros(e.created_at))
+    .bind(e.mobile.as_deref())
     .execute(conn)
     .await?;
     Ok(())
@@ -69,7 +70,7 @@ pub async fn update(conn: &mut Conn, e: &Employee) -> Result<()> {
         conn,
         sqlx::query(
             "UPDATE employees SET code = $3, name = $4, email = $5, timezone = $6, department_id = $7,
-                 status = $8, retired_on = $9, updated_at = $10
+                 status = $8, retired_on = $9, updated_at = $10, mobile = $11
              WHERE org_id = $1 AND id = $2",
         )
         .bind(e.org_id.as_str())
@@ -81,7 +82,8 @@ pub async fn update(conn: &mut Conn, e: &Employee) -> Result<()> {
         .bind(e.department_id.as_ref().map(DepartmentId::as_str))
         .bind(e.status.as_str())
         .bind(e.retired_on.map(|d| d.to_string()))
-        .bind(now_micros()),
+        .bind(now_micros())
+        .bind(e.mobile.as_deref()),
     )
     .await?;
     if changed == 0 {
@@ -158,6 +160,7 @@ fn decode(row: &AnyRow) -> Result<Employee> {
         code: row.try_get("code")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
+        mobile: row.try_get("mobile")?,
         timezone: timezone.map(|tz| tz.parse()).transpose().map_err(StoreError::Corrupt)?,
         department_id: row.try_get::<Option<String>, _>("department_id")?.map(DepartmentId::from_db),
         status: EmployeeStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,

@@ -14,11 +14,13 @@ pub struct BaseItem {
     pub local_id: String,
     pub name: String,
     pub parent: Option<String>,
+    /// For members of a platform that keys them by mobile.
+    pub mobile: Option<String>,
 }
 
 pub async fn all(conn: &mut Conn, integration: &IntegrationId) -> Result<Vec<BaseItem>> {
     let rows = sqlx::query(
-        "SELECT kind, remote_id, local_id, name, parent FROM org_sync_base WHERE integration_id = $1
+        "SELECT kind, remote_id, local_id, name, parent, mobile FROM org_sync_base WHERE integration_id = $1
          ORDER BY kind, remote_id",
     )
     .bind(integration.as_str())
@@ -32,6 +34,7 @@ pub async fn all(conn: &mut Conn, integration: &IntegrationId) -> Result<Vec<Bas
                 local_id: r.try_get("local_id")?,
                 name: r.try_get("name")?,
                 parent: r.try_get("parent")?,
+                mobile: r.try_get("mobile")?,
             })
         })
         .collect()
@@ -39,11 +42,11 @@ pub async fn all(conn: &mut Conn, integration: &IntegrationId) -> Result<Vec<Bas
 
 pub async fn put(conn: &mut Conn, integration: &IntegrationId, item: &BaseItem) -> Result<()> {
     sqlx::query(
-        "INSERT INTO org_sync_base (integration_id, kind, remote_id, local_id, name, parent, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO org_sync_base (integration_id, kind, remote_id, local_id, name, parent, updated_at, mobile)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (integration_id, kind, remote_id)
          DO UPDATE SET local_id = excluded.local_id, name = excluded.name, parent = excluded.parent,
-                       updated_at = excluded.updated_at",
+                       updated_at = excluded.updated_at, mobile = excluded.mobile",
     )
     .bind(integration.as_str())
     .bind(&item.kind)
@@ -52,6 +55,7 @@ pub async fn put(conn: &mut Conn, integration: &IntegrationId, item: &BaseItem) 
     .bind(&item.name)
     .bind(&item.parent)
     .bind(now_micros())
+    .bind(&item.mobile)
     .execute(conn)
     .await?;
     Ok(())

@@ -126,6 +126,30 @@ pub async fn effective(
     rows.iter().map(decode).collect()
 }
 
+/// Whether the employee has a punch of `kind` within the second that starts at `second`
+/// (the same punch seen again through another channel, such as one dakoku wrote into a
+/// platform and reads back).
+pub async fn exists_in_second(
+    conn: &mut Conn,
+    org: &OrgId,
+    employee: &EmployeeId,
+    kind: PunchKind,
+    second: DateTime<Utc>,
+) -> Result<bool> {
+    let start = to_micros(second) - to_micros(second).rem_euclid(1_000_000);
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM punches WHERE org_id = $1 AND employee_id = $2 AND kind = $3 AND at >= $4 AND at < $5",
+    )
+    .bind(org.as_str())
+    .bind(employee.as_str())
+    .bind(kind.as_str())
+    .bind(start)
+    .bind(start + 1_000_000)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
 /// Whether a punch has been replaced or cancelled by a later entry.
 pub async fn is_superseded(conn: &mut Conn, org: &OrgId, id: &PunchId) -> Result<bool> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM punches WHERE org_id = $1 AND supersedes = $2")

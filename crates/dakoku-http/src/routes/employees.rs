@@ -37,6 +37,7 @@ async fn create(
         code: body.code,
         name: body.name,
         email: body.email,
+        mobile: body.mobile,
         timezone: body.timezone,
         department_id: body.department_id.as_deref().map(department_ref),
     };
@@ -87,6 +88,7 @@ async fn update(
         code: body.code,
         name: body.name,
         email: body.email,
+        mobile: body.mobile,
         timezone: body.timezone,
         department_id: body.department_id.map(|d| d.as_deref().map(department_ref)),
     };

@@ -81,6 +81,7 @@ impl WeCom {
                     name: user.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
                     department_id: parent_of(main, &visible),
                     email: None,
+                    mobile: None,
                 });
             }
         }
@@ -109,14 +110,14 @@ impl WeCom {
             DirectoryWrite::DeleteDepartment { id: department } => {
                 self.get(service, id, &creds, "/department/delete", &[("id", department)]).await.map(|_| None)
             }
-            DirectoryWrite::CreateMember { user_id, name, department_id, email } => {
+            DirectoryWrite::CreateMember { user_id, name, department_id, email, .. } => {
                 let mut body = json!({"userid": user_id, "name": name, "department": [parent(department_id)]});
                 if let Some(email) = email {
                     body["email"] = json!(email);
                 }
                 self.call(service, id, &creds, "/user/create", &body).await.map(|_| None)
             }
-            DirectoryWrite::UpdateMember { user_id, name, department_id } => {
+            DirectoryWrite::UpdateMember { user_id, name, department_id, .. } => {
                 let body = json!({"userid": user_id, "name": name, "department": [parent(department_id)]});
                 self.call(service, id, &creds, "/user/update", &body).await.map(|_| None)
             }

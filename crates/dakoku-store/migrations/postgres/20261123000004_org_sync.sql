@@ -10,6 +10,7 @@ CREATE TABLE org_sync_base (
     local_id       TEXT NOT NULL,
     name           TEXT NOT NULL,
     parent         TEXT,
+    mobile         TEXT,
     updated_at     BIGINT NOT NULL,
     PRIMARY KEY (integration_id, kind, remote_id)
 );
