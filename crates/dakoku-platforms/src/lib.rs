@@ -6,6 +6,7 @@ pub mod error;
 pub mod lineworks;
 pub mod msgcrypt;
 pub mod pace;
+pub mod records;
 pub mod render;
 pub mod sender;
 pub mod settings;
@@ -52,8 +53,8 @@ impl Platforms {
         let service = self.service.clone();
         worker.register(Arc::new(MessageSender::new(Platform::LineWorks, service.clone(), self.lineworks.clone())));
         worker.register(Arc::new(MessageSender::new(Platform::WeCom, service.clone(), self.wecom.clone())));
-        worker.register(Arc::new(wecom::checkins::PullJob::new(service.clone(), self.wecom.clone())));
-        worker.register(Arc::new(wecom::checkins::PushJob::new(service, self.wecom.clone())));
+        worker.register(Arc::new(records::PullJob::new(service.clone(), self.wecom.clone())));
+        worker.register(Arc::new(records::PushJob::new(service, self.wecom.clone())));
         worker.register(Arc::new(lineworks::richmenu::SyncJob::new(self.service.clone(), self.lineworks.clone())));
     }
 }

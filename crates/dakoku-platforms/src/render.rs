@@ -1,5 +1,15 @@
 //! Small text helpers shared by the platform renderers.
 
+/// A reply as plain text for platforms without buttons: the suggested next steps are named on
+/// a last line.
+pub fn plain_text(reply: &dakoku_service::chat::ChatReply) -> String {
+    if reply.choices.is_empty() {
+        return reply.text.clone();
+    }
+    let labels: Vec<&str> = reply.choices.iter().map(|c| c.label.as_str()).collect();
+    format!("{}\n→ {}", reply.text, labels.join(" / "))
+}
+
 /// At most `max` characters (not bytes), so multi-byte text is never cut mid-character.
 pub fn truncate_chars(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

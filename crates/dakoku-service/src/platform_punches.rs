@@ -65,6 +65,9 @@ pub struct PullRequest {
     pub integration_id: dakoku_domain::IntegrationId,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// Only these platform users (a platform said they punched); `None`: every linked user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
 }
 
 /// The payload of a `{platform}.push` job: one punch to write into the platform.
@@ -132,7 +135,7 @@ impl Service {
         let kind = self.port(open.stored.platform).and_then(|p| p.pull_job()).ok_or_else(|| {
             ServiceError::Unprocessable("this platform has no punch records of its own to pull".into())
         })?;
-        let payload = PullRequest { integration_id: integration.clone(), from, to };
+        let payload = PullRequest { integration_id: integration.clone(), from, to, users: None };
         let payload = serde_json::to_value(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let job = dakoku_store::jobs::NewJob::now(&kind, Some(ctx.org().clone()), payload);
         let mut tx = self.db.begin().await?;
@@ -159,19 +162,51 @@ impl Service {
         for stored in integrations::all(&mut conn).await? {
             let Some(kind) = self.port(stored.platform).and_then(|p| p.pull_job()) else { continue };
             let every = stored.settings.get("pull_every_minutes").and_then(serde_json::Value::as_i64).unwrap_or(60);
-            let request =
-                PullRequest { integration_id: stored.id.clone(), from: now - chrono::Duration::days(2), to: now };
+            let request = PullRequest {
+                integration_id: stored.id.clone(),
+                from: now - chrono::Duration::days(2),
+                to: now,
+                users: None,
+            };
             let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             queued += u64::from(enqueue_periodic(&mut conn, &stored, &kind, every, now, payload).await?);
         }
         Ok(queued)
     }
 
-    /// The platform users linked to employees in this integration.
-    pub async fn linked_users(&self, integration: &OpenIntegration) -> ServiceResult<Vec<String>> {
+    /// The platform users linked to employees in this integration (of `only`, if given).
+    pub async fn linked_users(&self, integration: &OpenIntegration, only: Option<&[String]>) -> ServiceResult<Vec<String>> {
         let mut conn = self.db.conn().await?;
         let links = integrations::list_links(&mut conn, &integration.stored.org_id, &integration.stored.id).await?;
-        Ok(links.into_iter().map(|l| l.external_user_id).collect())
+        Ok(links
+            .into_iter()
+            .map(|l| l.external_user_id)
+            .filter(|u| only.is_none_or(|wanted| wanted.contains(u)))
+            .collect())
+    }
+
+    /// A platform says these users just punched: one pull of their day soon, once per event.
+    pub async fn request_event_pull(
+        &self,
+        integration: &OpenIntegration,
+        event_id: &str,
+        users: Vec<String>,
+        around: DateTime<Utc>,
+        delay: chrono::Duration,
+    ) -> ServiceResult<bool> {
+        let Some(kind) = self.port(integration.stored.platform).and_then(|p| p.pull_job()) else { return Ok(false) };
+        let request = PullRequest {
+            integration_id: integration.stored.id.clone(),
+            from: around - chrono::Duration::days(1),
+            to: around + chrono::Duration::minutes(1),
+            users: Some(users),
+        };
+        let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(integration.stored.org_id.clone()), payload);
+        job.run_at = Utc::now() + delay;
+        job.dedupe_key = Some(format!("pull:{}:event:{event_id}", integration.stored.id));
+        let mut conn = self.db.conn().await?;
+        Ok(dakoku_store::jobs::enqueue(&mut conn, &job).await?)
     }
 
     /// Stores a batch of platform records in one transaction.

@@ -237,11 +237,7 @@ async fn read(response: reqwest::Response) -> Result<Value, ApiError> {
 /// dropped by WeCom's duplicate check, so a reply sent again after a crash reaches the member
 /// once.
 pub fn message_body(creds: &Credentials, user_id: &str, reply: &ChatReply) -> Value {
-    let mut text = reply.text.clone();
-    if !reply.choices.is_empty() {
-        let labels: Vec<&str> = reply.choices.iter().map(|c| c.label.as_str()).collect();
-        text = format!("{text}\n→ {}", labels.join(" / "));
-    }
+    let text = crate::render::plain_text(reply);
     json!({
         "touser": user_id,
         "msgtype": "text",

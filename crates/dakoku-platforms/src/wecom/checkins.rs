@@ -7,16 +7,15 @@
 //! later pull knows them and does not bring them back.
 
 use super::api::{Credentials, WeCom};
-use crate::error::{outcome_of, ApiError};
+use crate::error::ApiError;
+use crate::records::{PullReport, Records};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dakoku_domain::{Location, PunchKind};
 use dakoku_service::integrations::OpenIntegration;
-use dakoku_service::platform_punches::{ExternalPunch, ImportSummary, PullRequest, PushRequest};
+use dakoku_service::platform_punches::{ExternalPunch, PullRequest, PushRequest};
 use dakoku_service::{Service, ServiceError};
-use dakoku_store::jobs::Job;
-use dakoku_worker::{BoxFuture, JobHandler, Outcome};
+use dakoku_worker::BoxFuture;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 pub const PULL_JOB: &str = "wecom.pull";
 pub const PUSH_JOB: &str = "wecom.push";
@@ -24,13 +23,6 @@ pub const PUSH_JOB: &str = "wecom.push";
 const OUR_NOTE: &str = "dakoku:";
 pub const USERS_PER_CALL: usize = 100;
 pub const DAYS_PER_CALL: i64 = 30;
-
-/// What a pull did, and how many calls it took.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PullReport {
-    pub calls: u64,
-    pub summary: ImportSummary,
-}
 
 /// A WeCom record as a punch, or `None` for records that are not punches.
 pub fn to_punch(record: &Value) -> Option<ExternalPunch> {
@@ -84,12 +76,12 @@ impl WeCom {
         &self,
         service: &Service,
         integration: &OpenIntegration,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        request: &PullRequest,
     ) -> Result<PullReport, ApiError> {
+        let (from, to) = (request.from, request.to);
         let creds = Credentials::of(integration)?;
         let store = |e: ServiceError| ApiError::Unavailable(format!("store: {e}"));
-        let users = service.linked_users(integration).await.map_err(store)?;
+        let users = service.linked_users(integration, request.users.as_deref()).await.map_err(store)?;
         let mut report = PullReport::default();
         for chunk in users.chunks(USERS_PER_CALL) {
             for (start, end) in windows(from, to) {
@@ -129,91 +121,37 @@ pub fn push_record(request: &PushRequest) -> Value {
     })
 }
 
-/// The `wecom.push` job: writes one punch into WeCom.
-pub struct PushJob {
-    service: Service,
-    wecom: Arc<WeCom>,
-}
-
-impl PushJob {
-    pub fn new(service: Service, wecom: Arc<WeCom>) -> Self {
-        Self { service, wecom }
-    }
-
-    async fn push(&self, job: &Job) -> Outcome {
-        let request: PushRequest = match serde_json::from_value(job.payload.clone()) {
-            Ok(r) => r,
-            Err(e) => return Outcome::Fail { error: format!("malformed push request: {e}") },
-        };
-        let Some(org) = &job.org_id else { return Outcome::Fail { error: "push without organisation".into() } };
-        let integration = match self.service.open_integration(org, &request.integration_id).await {
-            Ok(i) => i,
-            Err(ServiceError::NotFound(_)) => return Outcome::Done,
-            Err(e) => return Outcome::Retry { error: e.to_string(), after: None },
-        };
-        let creds = match Credentials::of(&integration) {
-            Ok(c) => c,
-            Err(e) => return outcome_of(e),
-        };
-        let body = json!({ "records": [push_record(&request)] });
-        match self.wecom.call(&self.service, &integration.stored.id, &creds, "/checkin/add_checkin_record", &body).await
-        {
-            Ok(_) => Outcome::Done,
-            Err(e) => outcome_of(e),
-        }
-    }
-}
-
-impl JobHandler for PushJob {
-    fn kind(&self) -> &'static str {
-        PUSH_JOB
-    }
-
-    fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
-        Box::pin(self.push(job))
-    }
-}
-
-/// The `wecom.pull` job.
-pub struct PullJob {
-    service: Service,
-    wecom: Arc<WeCom>,
-}
-
-impl PullJob {
-    pub fn new(service: Service, wecom: Arc<WeCom>) -> Self {
-        Self { service, wecom }
-    }
-
-    async fn pull(&self, job: &Job) -> Outcome {
-        let request: PullRequest = match serde_json::from_value(job.payload.clone()) {
-            Ok(r) => r,
-            Err(e) => return Outcome::Fail { error: format!("malformed pull request: {e}") },
-        };
-        let Some(org) = &job.org_id else { return Outcome::Fail { error: "pull without organisation".into() } };
-        let integration = match self.service.open_integration(org, &request.integration_id).await {
-            Ok(i) => i,
-            Err(ServiceError::NotFound(_)) => return Outcome::Done,
-            Err(e) => return Outcome::Retry { error: e.to_string(), after: None },
-        };
-        match self.wecom.pull_checkins(&self.service, &integration, request.from, request.to).await {
-            Ok(report) => {
-                tracing::info!(integration = %request.integration_id, calls = report.calls, summary = ?report.summary, "WeCom check-ins pulled");
-                Outcome::Done
-            }
-            // Batches already stored stay; the retry stores only what is missing.
-            Err(e) => outcome_of(e),
-        }
-    }
-}
-
-impl JobHandler for PullJob {
-    fn kind(&self) -> &'static str {
+impl Records for WeCom {
+    fn pull_kind(&self) -> &'static str {
         PULL_JOB
     }
 
-    fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
-        Box::pin(self.pull(job))
+    fn push_kind(&self) -> &'static str {
+        PUSH_JOB
+    }
+
+    fn pull<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        request: &'a PullRequest,
+    ) -> BoxFuture<'a, Result<PullReport, ApiError>> {
+        Box::pin(self.pull_checkins(service, integration, request))
+    }
+
+    /// WeCom drops a record identical to one it has, so a retried write is harmless.
+    fn push<'a>(
+        &'a self,
+        service: &'a Service,
+        integration: &'a OpenIntegration,
+        request: &'a PushRequest,
+        _retried: bool,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            let creds = Credentials::of(integration)?;
+            let body = json!({ "records": [push_record(request)] });
+            self.call(service, &integration.stored.id, &creds, "/checkin/add_checkin_record", &body).await.map(|_| ())
+        })
     }
 }
 
