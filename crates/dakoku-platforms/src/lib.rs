@@ -2,6 +2,7 @@
 //! and decodes callbacks into the platform-neutral events of `dakoku_service::chat`, and sends
 //! the replies the core queued. Nothing here decides attendance; the core does.
 
+pub mod dingtalk;
 pub mod error;
 pub mod lineworks;
 pub mod msgcrypt;
@@ -28,6 +29,7 @@ pub struct Platforms {
     service: Service,
     pub lineworks: Arc<lineworks::LineWorks>,
     pub wecom: Arc<wecom::WeCom>,
+    pub dingtalk: Arc<dingtalk::DingTalk>,
 }
 
 impl Platforms {
@@ -37,7 +39,9 @@ impl Platforms {
         service.register_port(Arc::new(lineworks::port::LineWorksPort(lineworks.clone())));
         let wecom = Arc::new(wecom::WeCom::new());
         service.register_port(Arc::new(wecom::port::WeComPort(wecom.clone())));
-        Self { service, lineworks, wecom }
+        let dingtalk = Arc::new(dingtalk::DingTalk::new());
+        service.register_port(Arc::new(dingtalk::port::DingTalkPort(dingtalk.clone())));
+        Self { service, lineworks, wecom, dingtalk }
     }
 
     /// The `/hooks/...` routes.
@@ -45,6 +49,8 @@ impl Platforms {
         Router::new()
             .route("/hooks/lineworks/{token}", post(lineworks::hook::callback))
             .route("/hooks/wecom/{token}", get(wecom::hook::verify_url).post(wecom::hook::receive))
+            .route("/hooks/dingtalk/{token}", post(dingtalk::hook::receive))
+            .route("/hooks/dingtalk/{token}/robot", post(dingtalk::hook::robot))
             .with_state(self.service.clone())
     }
 
@@ -54,7 +60,10 @@ impl Platforms {
         worker.register(Arc::new(MessageSender::new(Platform::LineWorks, service.clone(), self.lineworks.clone())));
         worker.register(Arc::new(MessageSender::new(Platform::WeCom, service.clone(), self.wecom.clone())));
         worker.register(Arc::new(records::PullJob::new(service.clone(), self.wecom.clone())));
-        worker.register(Arc::new(records::PushJob::new(service, self.wecom.clone())));
+        worker.register(Arc::new(records::PushJob::new(service.clone(), self.wecom.clone())));
+        worker.register(Arc::new(MessageSender::new(Platform::DingTalk, service.clone(), self.dingtalk.clone())));
+        worker.register(Arc::new(records::PullJob::new(service.clone(), self.dingtalk.clone())));
+        worker.register(Arc::new(records::PushJob::new(service, self.dingtalk.clone())));
         worker.register(Arc::new(lineworks::richmenu::SyncJob::new(self.service.clone(), self.lineworks.clone())));
     }
 }

@@ -79,11 +79,10 @@ impl<R: Records> JobHandler for PullJob<R> {
 
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            let (request, integration) =
-                match open::<PullRequest>(&self.service, job, |r| &r.integration_id).await {
-                    Ok(opened) => opened,
-                    Err(outcome) => return outcome,
-                };
+            let (request, integration) = match open::<PullRequest>(&self.service, job, |r| &r.integration_id).await {
+                Ok(opened) => opened,
+                Err(outcome) => return outcome,
+            };
             match self.platform.pull(&self.service, &integration, &request).await {
                 Ok(report) => {
                     tracing::info!(integration = %request.integration_id, calls = report.calls, summary = ?report.summary, "platform records pulled");
@@ -114,11 +113,10 @@ impl<R: Records> JobHandler for PushJob<R> {
 
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            let (request, integration) =
-                match open::<PushRequest>(&self.service, job, |r| &r.integration_id).await {
-                    Ok(opened) => opened,
-                    Err(outcome) => return outcome,
-                };
+            let (request, integration) = match open::<PushRequest>(&self.service, job, |r| &r.integration_id).await {
+                Ok(opened) => opened,
+                Err(outcome) => return outcome,
+            };
             match self.platform.push(&self.service, &integration, &request, job.attempts > 1).await {
                 Ok(()) => Outcome::Done,
                 Err(e) => outcome_of(e),

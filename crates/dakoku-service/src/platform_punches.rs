@@ -175,7 +175,11 @@ impl Service {
     }
 
     /// The platform users linked to employees in this integration (of `only`, if given).
-    pub async fn linked_users(&self, integration: &OpenIntegration, only: Option<&[String]>) -> ServiceResult<Vec<String>> {
+    pub async fn linked_users(
+        &self,
+        integration: &OpenIntegration,
+        only: Option<&[String]>,
+    ) -> ServiceResult<Vec<String>> {
         let mut conn = self.db.conn().await?;
         let links = integrations::list_links(&mut conn, &integration.stored.org_id, &integration.stored.id).await?;
         Ok(links

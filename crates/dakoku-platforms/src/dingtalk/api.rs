@@ -1,0 +1,256 @@
+//! Calls to DingTalk's server API (`oapi`) for an internal app: `gettoken` (cached and shared,
+//! fetched again on 40014 / 40001 / 42001 / 33001), paced calls, and the throttling answers
+//! (90002, 90005, 90006, 90018, 90019, HTTP 403 `…QpsLimit…`, the IP ban's deny page) waited
+//! out with short exponential back-off before the job queue takes over. DingTalk answers HTTP
+//! 200 with an `errcode`; `88` carries the real code in `sub_code`.
+
+use crate::error::ApiError;
+use crate::msgcrypt::{CryptoError, MsgCrypt};
+use crate::pace::Pacer;
+use crate::settings;
+use crate::tokens::TokenCache;
+use chrono::{Duration as ChronoDuration, Utc};
+use dakoku_domain::IntegrationId;
+use dakoku_service::integrations::OpenIntegration;
+use dakoku_service::Service;
+use serde_json::Value;
+use std::time::Duration;
+
+pub const DEFAULT_OAPI_BASE_URL: &str = "https://oapi.dingtalk.com";
+/// Under DingTalk's 40 a second and 1,500 a minute per app and API, evenly spaced.
+const DEFAULT_CALLS_PER_MINUTE: u32 = 1200;
+/// Throttled calls are tried again after 1 s, 2 s and 4 s (DingTalk's windows are a second)
+/// before the job is put back for a minute.
+const THROTTLE_RETRIES: u32 = 3;
+
+/// An integration's DingTalk settings, secrets included. Never logged.
+#[derive(Clone)]
+pub struct Credentials {
+    pub app_key: String,
+    pub app_secret: String,
+    /// For work notifications (工作通知).
+    pub agent_id: Option<String>,
+    /// Event subscription token and aes_key; absent until the admin sets up HTTP push.
+    pub callback: Option<(String, String)>,
+    pub oapi_base_url: String,
+    pub calls_per_minute: u32,
+    /// DingTalk's dates (`workDateFrom`, `checkDateFrom`) are in the company's zone.
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Credentials {
+    pub fn of(integration: &OpenIntegration) -> Result<Self, ApiError> {
+        let (public, secret) = (&integration.stored.settings, &integration.secrets);
+        let timezone = match settings::text(public, "timezone") {
+            Some(zone) => zone.parse().map_err(|_| ApiError::Setup(format!("timezone {zone} is not an IANA zone")))?,
+            None => chrono_tz::Asia::Shanghai,
+        };
+        Ok(Self {
+            app_key: settings::required(public, "app_key")?,
+            app_secret: settings::required(secret, "app_secret")?,
+            agent_id: settings::text(public, "agent_id"),
+            callback: settings::text(secret, "token").zip(settings::text(secret, "aes_key")),
+            oapi_base_url: settings::base_url(public, "oapi_base_url", DEFAULT_OAPI_BASE_URL),
+            calls_per_minute: settings::calls_per_minute(public, DEFAULT_CALLS_PER_MINUTE),
+            timezone,
+        })
+    }
+
+    /// The event subscription crypto: sealed for the app's AppKey.
+    pub fn crypt(&self) -> Result<MsgCrypt, CryptoError> {
+        let (token, key) = self.callback.as_ref().ok_or(CryptoError::BadKey)?;
+        MsgCrypt::new(token, key, &self.app_key)
+    }
+}
+
+/// What a DingTalk answer means for the caller.
+fn classify(status: u16, body: &Value) -> Option<ApiError> {
+    // The IP ban answers with a deny page, not an errcode: wait it out (5 minutes).
+    if body.get("punish").and_then(Value::as_str) == Some("deny") {
+        return Some(ApiError::RateLimited { after: Duration::from_secs(300) });
+    }
+    if status == 403 && body.get("code").and_then(Value::as_str).is_some_and(|c| c.contains("QpsLimit")) {
+        return Some(ApiError::RateLimited { after: Duration::from_secs(1) });
+    }
+    let mut code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+    let mut message = body.get("errmsg").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if code == 88 {
+        let sub = body.get("sub_code").and_then(|c| c.as_str().map(str::to_owned).or_else(|| Some(c.to_string())));
+        code = sub.and_then(|s| s.trim_matches('"').parse().ok()).unwrap_or(88);
+        message = body.get("sub_msg").and_then(Value::as_str).unwrap_or(&message).to_owned();
+    }
+    let refused = |what: String| ApiError::Refused { status, code: code.to_string(), description: what };
+    match code {
+        0 if status < 400 => None,
+        0 => Some(ApiError::Unavailable(format!("DingTalk answered HTTP {status}"))),
+        40014 | 40001 | 42001 | 33001 => Some(ApiError::Unauthorized(format!("{code}: {message}"))),
+        90002 | 90005 | 90006 | 90018 | 90019 => Some(ApiError::RateLimited { after: Duration::from_secs(1) }),
+        -1 => Some(ApiError::Unavailable(format!("-1 system busy: {message}"))),
+        90020 => Some(refused(format!("the company's monthly API quota is used up (90020): {message}"))),
+        60011 => Some(refused(format!("the app lacks the permission for this API (60011): {message}"))),
+        _ => Some(refused(message)),
+    }
+}
+
+pub struct DingTalk {
+    pub(crate) http: reqwest::Client,
+    pacer: Pacer,
+    tokens: TokenCache,
+}
+
+impl Default for DingTalk {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a call carries besides the token.
+#[derive(Clone, Copy)]
+pub enum Payload<'a> {
+    Json(&'a Value),
+    Query(&'a [(&'a str, &'a str)]),
+}
+
+impl DingTalk {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a default HTTP client builds");
+        Self { http, pacer: Pacer::default(), tokens: TokenCache::default() }
+    }
+
+    /// Asks `gettoken` for a token.
+    pub async fn request_token(&self, creds: &Credentials) -> Result<(String, chrono::DateTime<Utc>), ApiError> {
+        let response = self
+            .http
+            .get(format!("{}/gettoken", creds.oapi_base_url))
+            .query(&[("appkey", creds.app_key.as_str()), ("appsecret", creds.app_secret.as_str())])
+            .send()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot reach DingTalk: {e}")))?;
+        let (status, body) = read(response).await?;
+        if let Some(error) = classify(status, &body) {
+            return Err(match error {
+                ApiError::Refused { code, description, .. } | ApiError::Auth { error: code, description, .. } => {
+                    ApiError::Auth { status, error: code, description }
+                }
+                ApiError::Unauthorized(m) => ApiError::Auth { status, error: "40001".into(), description: m },
+                other => other,
+            });
+        }
+        let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
+        let Some(token) = token else { return Err(ApiError::Unavailable("gettoken answered without a token".into())) };
+        let lifetime =
+            body.get("expires_in").and_then(Value::as_i64).unwrap_or(7200).max(crate::tokens::MARGIN_SECONDS + 1);
+        Ok((token.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
+    }
+
+    /// One API call with the shared token: paced, the token fetched again once when DingTalk
+    /// refuses it, throttling waited out briefly. Returns the JSON of a call that succeeded.
+    pub async fn call(
+        &self,
+        service: &Service,
+        integration: &IntegrationId,
+        creds: &Credentials,
+        path: &str,
+        payload: Payload<'_>,
+    ) -> Result<Value, ApiError> {
+        let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
+        let mut refreshed = false;
+        let mut throttled = 0;
+        loop {
+            let token = self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await?;
+            self.pacer.wait(&format!("{integration} {path}"), creds.calls_per_minute).await;
+            let started = std::time::Instant::now();
+            let url = format!("{}{path}", creds.oapi_base_url);
+            let with_token = [("access_token", token.token.as_str())];
+            let sent = match payload {
+                Payload::Json(body) => self.http.post(url).query(&with_token).json(body),
+                Payload::Query(query) => self.http.get(url).query(&with_token).query(query),
+            }
+            .send()
+            .await;
+            let answer = match sent {
+                Ok(response) => read(response).await,
+                Err(e) => Err(ApiError::Unavailable(format!("cannot reach DingTalk: {e}"))),
+            };
+            let verdict = match &answer {
+                Ok((status, body)) => classify(*status, body),
+                Err(_) => None,
+            };
+            let outcome = match (&answer, &verdict) {
+                (Ok(_), None) => Ok(()),
+                (Ok(_), Some(e)) => Err(e.to_string()),
+                (Err(e), _) => Err(e.to_string()),
+            };
+            service.log_platform_call(integration, path, outcome, started.elapsed()).await;
+            let (_, body) = answer?;
+            match verdict {
+                None => return Ok(body),
+                Some(ApiError::Unauthorized(_)) if !refreshed => {
+                    tracing::info!(%integration, "DingTalk refused the token; fetching a new one");
+                    let _ = service.forget_platform_token(integration, &token).await;
+                    refreshed = true;
+                }
+                Some(ApiError::RateLimited { after }) if throttled < THROTTLE_RETRIES && after.as_secs() <= 1 => {
+                    tokio::time::sleep(Duration::from_secs(1 << throttled)).await;
+                    throttled += 1;
+                }
+                Some(ApiError::RateLimited { after }) => {
+                    return Err(ApiError::RateLimited { after: after.max(Duration::from_secs(60)) })
+                }
+                Some(other) => return Err(other),
+            }
+        }
+    }
+}
+
+/// The status and JSON of an answer. A deny page or gateway error that is not JSON is read as
+/// unavailability.
+async fn read(response: reqwest::Response) -> Result<(u16, Value), ApiError> {
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(|e| ApiError::Unavailable(format!("DingTalk's answer broke off: {e}")))?;
+    match serde_json::from_str(&text) {
+        Ok(body) => Ok((status, body)),
+        Err(_) if status >= 500 || status == 429 => {
+            Err(ApiError::Unavailable(format!("DingTalk answered HTTP {status}")))
+        }
+        Err(_) => {
+            Err(ApiError::Unavailable(format!("DingTalk answered HTTP {status} with something that is not JSON")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn answers_are_classified_by_code() {
+        assert!(classify(200, &json!({"errcode": 0, "errmsg": "ok"})).is_none());
+        assert!(matches!(classify(200, &json!({"errcode": 90018})), Some(ApiError::RateLimited { .. })));
+        assert!(matches!(classify(200, &json!({"errcode": 90006})), Some(ApiError::RateLimited { .. })));
+        assert!(matches!(classify(200, &json!({"errcode": 90002})), Some(ApiError::RateLimited { .. })));
+        assert!(matches!(
+            classify(403, &json!({"code": "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "message": "x"})),
+            Some(ApiError::RateLimited { .. })
+        ));
+        assert!(matches!(
+            classify(200, &json!({"status": 1111, "wait": 5, "punish": "deny"})),
+            Some(ApiError::RateLimited { after }) if after.as_secs() == 300
+        ));
+        assert!(matches!(classify(200, &json!({"errcode": 40014})), Some(ApiError::Unauthorized(_))));
+        assert!(matches!(
+            classify(200, &json!({"errcode": 88, "sub_code": "40014", "sub_msg": "bad token"})),
+            Some(ApiError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            classify(200, &json!({"errcode": 88, "sub_code": "60011", "sub_msg": "没有调用该接口的权限"})),
+            Some(ApiError::Refused { code, .. }) if code == "60011"
+        ));
+        assert!(matches!(classify(200, &json!({"errcode": 60104})), Some(ApiError::Refused { .. })));
+    }
+}
