@@ -3,5 +3,6 @@
 //! limits included. They share no code with dakoku's adapters, so a test passes only when
 //! both sides agree on the protocol.
 
+pub mod dingtalk;
 pub mod lineworks;
 pub mod wecom;
