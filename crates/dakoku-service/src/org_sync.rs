@@ -134,7 +134,7 @@ pub enum Action {
 
 /// A department's or member's name and place: the department above it (or the member's
 /// department) as a platform id, or `local:<id>` for a dakoku department the platform lacks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Eq, Serialize, Deserialize)]
 pub struct Shape {
     pub name: String,
     pub parent: Option<String>,
@@ -302,6 +302,27 @@ fn depths(parents: &HashMap<String, Option<String>>) -> HashMap<String, usize> {
 /// The digits of a mobile number, so "+86 138-0000-0000" and "8613800000000" match.
 fn digits(mobile: Option<&str>) -> String {
     mobile.unwrap_or_default().chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Two ways of writing one number: the same digits, or one with a country code (up to three
+/// digits) in front of the other.
+pub fn same_number(a: Option<&str>, b: Option<&str>) -> bool {
+    let (a, b) = (digits(a), digits(b));
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    long == short || (short.len() >= 7 && long.len() - short.len() <= 3 && long.ends_with(&short))
+}
+
+/// Shapes are the same when names and places are, and mobiles are the same number.
+impl PartialEq for Shape {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.parent == other.parent
+            && match (&self.mobile, &other.mobile) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same_number(Some(a), Some(b)),
+                _ => false,
+            }
+    }
 }
 
 /// Employee codes are what a member's platform user id becomes in dakoku.
@@ -509,7 +530,7 @@ impl Planner<'_> {
         };
         // The same person by the platform's key: the user id as employee code, or the mobile.
         let same_mobile = |e: &Employee, m: &RemoteMember| {
-            keyed_by_mobile && e.mobile.is_some() && digits(e.mobile.as_deref()) == digits(m.mobile.as_deref())
+            keyed_by_mobile && e.mobile.is_some() && same_number(e.mobile.as_deref(), m.mobile.as_deref())
         };
         let mut paired_local = HashSet::new();
         let mut paired_remote = HashSet::new();

@@ -240,14 +240,8 @@ impl Service {
             };
             let known = dakoku_store::punches::find_by_event(&mut tx, &integration.stored.id, &record.record_id).await;
             if known.is_err()
-                && dakoku_store::punches::exists_in_second(
-                    &mut tx,
-                    &integration.stored.org_id,
-                    &employee,
-                    record.kind,
-                    record.at,
-                )
-                .await?
+                && dakoku_store::punches::exists_in_second(&mut tx, &integration.stored.org_id, &employee, record.at)
+                    .await?
             {
                 // A punch made elsewhere that dakoku wrote into the platform, read back.
                 summary.already_stored += 1;

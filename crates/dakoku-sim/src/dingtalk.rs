@@ -75,8 +75,11 @@ struct World {
     ip_limit: usize,
     ip_window: VecDeque<Instant>,
     banned_until: Option<Instant>,
+    /// Calls answered, per API.
     calls: HashMap<String, u64>,
-    /// (path, call number, code): at that call of that API, answer the code (0: end every
+    /// Attempts, answered or not, per API: what planned answers count.
+    attempts: HashMap<String, u64>,
+    /// (path, attempt number, code): at that attempt on that API, answer the code (0: end every
     /// token first).
     planned: Vec<(String, u64, i64)>,
     next: i64,
@@ -84,6 +87,8 @@ struct World {
     records: Vec<Value>,
     uploads: u64,
     upload_hold: Option<Duration>,
+    /// Uploads to store and then answer "system busy" (-1), as when an answer is lost.
+    lost_answers: usize,
     departments: BTreeMap<i64, (String, i64)>,
     users: BTreeMap<String, SimUser>,
     sessions: HashMap<String, Session>,
@@ -178,7 +183,7 @@ impl DingTalkSim {
         lock(&self.state).calls.get(path).copied().unwrap_or(0)
     }
 
-    /// At call number `call` of `path`: answer `errcode` (0: end every token first).
+    /// At attempt number `call` on `path`: answer `errcode` (0: end every token first).
     pub fn at_call(&self, path: &str, call: u64, errcode: i64) {
         lock(&self.state).planned.push((path.into(), call, errcode));
     }
@@ -237,6 +242,11 @@ impl DingTalkSim {
     /// Raw records uploaded by the app.
     pub fn uploads(&self) -> u64 {
         lock(&self.state).uploads
+    }
+
+    /// The next `n` uploads are stored, and then answered with -1 (system busy).
+    pub fn lose_upload_answers(&self, n: usize) {
+        lock(&self.state).lost_answers = n;
     }
 
     pub fn records(&self) -> Vec<Value> {
@@ -456,8 +466,10 @@ fn admit(state: &mut World, path: &str, token: Option<&str>) -> Result<(), Json<
         state.throttled += 1;
         return Err(Json(json!({"status": 1111, "wait": 5, "source": "x5", "punish": "deny", "uuid": "sim"})));
     }
-    let call = state.calls.get(path).copied().unwrap_or(0) + 1;
-    let planned = state.planned.iter().position(|(p, n, _)| p == path && *n == call).map(|i| state.planned.remove(i).2);
+    let attempt = state.attempts.get(path).copied().unwrap_or(0) + 1;
+    state.attempts.insert(path.to_owned(), attempt);
+    let planned =
+        state.planned.iter().position(|(p, n, _)| p == path && *n == attempt).map(|i| state.planned.remove(i).2);
     if planned == Some(0) {
         state.tokens.values_mut().for_each(|expiry| *expiry = now);
     }
@@ -480,12 +492,15 @@ fn admit(state: &mut World, path: &str, token: Option<&str>) -> Result<(), Json<
         state.throttled += 1;
         return Err(error(90006, "当前应用调用该接口每分钟超过限制"));
     }
-    window.push_back(now);
-    state.calls.insert(path.to_owned(), call);
-    match planned.filter(|c| *c != 0) {
-        Some(code) => Err(error(code, "injected by the simulator")),
-        None => Ok(()),
+    if let Some(code) = planned.filter(|c| *c != 0) {
+        if [90002, 90005, 90006, 90018, 90019].contains(&code) {
+            state.throttled += 1;
+        }
+        return Err(error(code, "injected by the simulator"));
     }
+    window.push_back(now);
+    *state.calls.entry(path.to_owned()).or_default() += 1;
+    Ok(())
 }
 
 macro_rules! front {
@@ -594,6 +609,10 @@ async fn upload(State(sim): State<DingTalkSim>, Query(q): Query<TokenParam>, Jso
         let check_type = if hour < 12 { "OnDuty" } else { "OffDuty" };
         state.records.push(json!({"id": id, "userId": user, "checkType": check_type, "timeResult": "Normal", "locationResult": "Normal", "userCheckTime": at, "sourceType": "ATM", "deviceId": body["device_id"], "isLegal": "Y"}));
         state.results.push(json!({"id": id, "recordId": id, "userId": user, "checkType": check_type, "timeResult": "Normal", "locationResult": "Normal", "userCheckTime": at, "baseCheckTime": at, "workDate": work_date_ms(at), "sourceType": "ATM"}));
+        if state.lost_answers > 0 {
+            state.lost_answers -= 1;
+            return error(-1, "系统繁忙");
+        }
         state.upload_hold
     };
     if let Some(hold) = hold {

@@ -126,23 +126,21 @@ pub async fn effective(
     rows.iter().map(decode).collect()
 }
 
-/// Whether the employee has a punch of `kind` within the second that starts at `second`
-/// (the same punch seen again through another channel, such as one dakoku wrote into a
-/// platform and reads back).
+/// Whether the employee has a punch within the second of `second` (the same punch seen again
+/// through another channel, such as one dakoku wrote into a platform and reads back; the
+/// platform may have classified it differently).
 pub async fn exists_in_second(
     conn: &mut Conn,
     org: &OrgId,
     employee: &EmployeeId,
-    kind: PunchKind,
     second: DateTime<Utc>,
 ) -> Result<bool> {
     let start = to_micros(second) - to_micros(second).rem_euclid(1_000_000);
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM punches WHERE org_id = $1 AND employee_id = $2 AND kind = $3 AND at >= $4 AND at < $5",
+        "SELECT COUNT(*) AS n FROM punches WHERE org_id = $1 AND employee_id = $2 AND at >= $3 AND at < $4",
     )
     .bind(org.as_str())
     .bind(employee.as_str())
-    .bind(kind.as_str())
     .bind(start)
     .bind(start + 1_000_000)
     .fetch_one(conn)

@@ -155,10 +155,8 @@ impl DingTalk {
                 let current =
                     self.post(service, integration, &creds, "/topapi/v2/user/get", json!({"userid": user_id})).await?;
                 let current = current.get("result").cloned().unwrap_or(Value::Null);
-                let digits =
-                    |m: Option<&str>| m.unwrap_or_default().chars().filter(char::is_ascii_digit).collect::<String>();
                 let old_mobile = current.get("mobile").and_then(Value::as_str);
-                if mobile.is_some() && digits(mobile.as_deref()) != digits(old_mobile) {
+                if mobile.is_some() && !dakoku_service::org_sync::same_number(mobile.as_deref(), old_mobile) {
                     // A new number: a new member first, then the old one goes.
                     let mut body = json!({"name": name, "mobile": mobile, "dept_id_list": departments});
                     if let Some(email) = current.get("email").and_then(Value::as_str).filter(|e| !e.is_empty()) {
