@@ -678,3 +678,56 @@ backend_test!(cli_sets_up_lineworks_and_imports_links, |db: TestDb| async move {
     assert!(ok, "{stderr}");
     assert!(stderr.contains("imported 1 link(s), rejected 2"), "{stderr}");
 });
+
+backend_test!(a_punch_pushed_to_dingtalk_reaches_it_once_across_a_sigkill, |db: TestDb| async move {
+    use dakoku_sim::dingtalk::DingTalkSim;
+    let key = dakoku_config::MasterKey::generate().to_base64();
+    let token = init(&db, &key);
+    let lease = [("DAKOKU_JOB_LEASE_SECS", "3")];
+    let mut server = Server::start(&db, &key, &lease);
+    let client = reqwest::Client::new();
+    let sim = DingTalkSim::start("127.0.0.1:0".parse().expect("address"), "dingkey", "dingsecret", 3000001)
+        .await
+        .expect("simulator");
+    sim.put_user("user001", "张三", "13800000001", &[1]);
+    let settings = json!({"app_key": "dingkey", "app_secret": "dingsecret", "agent_id": "3000001",
+        "oapi_base_url": sim.base_url, "push_punches": true, "pull_every_minutes": 0});
+    let post = |path: String, body: Value| {
+        let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+        async move { call(&client, &base, &token, reqwest::Method::POST, &path, Some(body), None).await.expect("reachable") }
+    };
+    let integration =
+        post("/api/v1/integrations".into(), json!({"platform": "dingtalk", "name": "钉钉", "settings": settings}))
+            .await
+            .expect(201)
+            .id();
+    let employee = post("/api/v1/employees".into(), json!({"code": "E1", "name": "张三"})).await.expect(201).id();
+    post(
+        format!("/api/v1/integrations/{integration}/links"),
+        json!({"employee_id": employee, "external_user_id": "user001"}),
+    )
+    .await
+    .expect(201);
+
+    // DingTalk stores the upload but its answer never comes back before the kill.
+    sim.hold_uploads(Some(Duration::from_secs(60)));
+    post("/api/v1/punches".into(), json!({"employee_id": employee, "kind": "clock_in"})).await.expect(201);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.uploads() == 0 {
+        assert!(Instant::now() < deadline, "the worker never uploaded: {}", server.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill();
+    sim.hold_uploads(None);
+    let server = Server::start(&db, &key, &lease);
+    // After the lease the job is taken over; it looks before uploading again.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sim.calls("/attendance/listRecord") == 0 {
+        assert!(Instant::now() < deadline, "the push was not retried after restart: {}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sim.uploads(), 1, "the punch reached DingTalk once");
+    assert_eq!(sim.records().len(), 1);
+    assert!(!server.log().contains("dingsecret"), "the log shows the app secret");
+});
