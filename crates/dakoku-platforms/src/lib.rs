@@ -50,7 +50,6 @@ impl Platforms {
             .route("/hooks/lineworks/{token}", post(lineworks::hook::callback))
             .route("/hooks/wecom/{token}", get(wecom::hook::verify_url).post(wecom::hook::receive))
             .route("/hooks/dingtalk/{token}", post(dingtalk::hook::receive))
-            .route("/hooks/dingtalk/{token}/robot", post(dingtalk::hook::robot))
             .with_state(self.service.clone())
     }
 

@@ -1,13 +1,15 @@
-//! DingTalk's two callbacks.
+//! DingTalk's two callbacks, both at `POST /hooks/dingtalk/{token}`, told apart by how they
+//! are signed.
 //!
-//! `POST /hooks/dingtalk/{token}` is the event subscription (HTTP push): `{"encrypt": …}` with
+//! The event subscription (HTTP push) sends `{"encrypt": …}` with
 //! `msg_signature` (or `signature`), `timestamp` (or `timeStamp`) and `nonce` in the query,
 //! sealed for the app's AppKey. It is answered with the encrypted "success" map. `check_url`
 //! is answered and nothing else done; `attendance_check_record` (one per person and minute,
 //! without the late / early verdict) queues a pull of those people's day, once per event;
 //! contact events (`user_*_org`, `org_dept_*`) start an org sync in read mode.
 //!
-//! `POST /hooks/dingtalk/{token}/robot` receives the app robot's messages: plain JSON whose
+//! The app robot's messages (its message receiving URL set to the same address) are plain JSON
+//! whose
 //! headers `timestamp` (ms, within an hour) and `sign` = Base64(HMAC-SHA256(AppSecret,
 //! timestamp + "\n" + AppSecret)) prove they come from DingTalk. The message's
 //! `sessionWebhook` (where replies go, for about 90 minutes) is kept sealed for the reply job.
@@ -91,8 +93,16 @@ pub(crate) async fn receive(
     State(service): State<Service>,
     Path(token): Path<String>,
     Query(query): Query<Signed>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let event = query.msg_signature.is_some() || query.signature.is_some();
+    if !event && headers.contains_key("sign") {
+        return match handle_robot(&service, &token, &headers, &body).await {
+            Ok(()) => Json(json!({})).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     match handle_event(&service, &token, &query, &body).await {
         Ok(reply) => Json(reply).into_response(),
         Err(e) => e.into_response(),
@@ -168,18 +178,6 @@ pub fn robot_sign(timestamp: &str, app_secret: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(format!("{timestamp}\n{app_secret}").as_bytes());
     B64.encode(mac.finalize().into_bytes())
-}
-
-pub(crate) async fn robot(
-    State(service): State<Service>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match handle_robot(&service, &token, &headers, &body).await {
-        Ok(()) => Json(json!({})).into_response(),
-        Err(e) => e.into_response(),
-    }
 }
 
 async fn handle_robot(service: &Service, token: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {

@@ -44,7 +44,7 @@ async fn ding(db: TestDb, extra: Value) -> Ding {
     let url = created.body["callback_url"].as_str().expect("callback_url");
     let event_url = format!("{}{}", app.base, &url[url.find("/hooks/dingtalk/").expect("hook path")..]);
     sim.set_callback(CallbackSetup {
-        robot_url: format!("{event_url}/robot"),
+        robot_url: event_url.clone(),
         event_url,
         token: TOKEN.into(),
         aes_key: AES_KEY.into(),
