@@ -149,6 +149,20 @@ backend_test!(dingtalk_robot_punching_and_events_with_bad_signatures_refused, |d
     d.drain().await;
     let last = d.sim.sent().pop().expect("a reply");
     assert!(last.session.is_none() && last.to == "user001", "{last:?}");
+    // The connection test names what is wrong: here the AppSecret.
+    let settings = format!("/api/v1/integrations/{}", d.integration);
+    let report = d.app.post(&d.app.admin_token, &format!("{settings}/test"), json!({})).await.expect(200).body;
+    assert_eq!(report["ok"], true, "{report}");
+    d.app.patch(&d.app.admin_token, &settings, json!({"settings": {"app_secret": "wrong"}})).await.expect(200);
+    let report = d.app.post(&d.app.admin_token, &format!("{settings}/test"), json!({})).await.expect(200).body;
+    let token = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "token")
+        .expect("token check")
+        .clone();
+    assert!(token["ok"] == false && token["detail"].as_str().is_some_and(|d| d.contains("AppSecret")), "{report}");
     // Nothing in the operation log carries the secrets or the token.
     let log = d.app.list_all(&d.app.admin_token, &format!("/api/v1/integrations/{}/calls", d.integration)).await;
     let text = serde_json::to_string(&log).expect("json");
