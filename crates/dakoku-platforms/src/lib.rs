@@ -2,6 +2,7 @@
 //! and decodes callbacks into the platform-neutral events of `dakoku_service::chat`, and sends
 //! the replies the core queued. Nothing here decides attendance; the core does.
 
+pub mod client;
 pub mod dingtalk;
 pub mod error;
 pub mod lineworks;

@@ -68,6 +68,17 @@ impl MsgCrypt {
         B64.encode(key).trim_end_matches('=').to_owned()
     }
 
+    /// A callback setting dakoku makes on request: the 43-character key, or a token of
+    /// letters and digits (at most 32, as both consoles accept).
+    pub fn generate_setting(name: &str, key_setting: &str) -> Option<String> {
+        let key = Self::generate_key();
+        match name {
+            "token" => Some(key.chars().filter(char::is_ascii_alphanumeric).take(32).collect()),
+            _ if name == key_setting => Some(key),
+            _ => None,
+        }
+    }
+
     pub fn signature(&self, timestamp: &str, nonce: &str, encrypted: &str) -> String {
         let mut parts = [self.token.as_str(), timestamp, nonce, encrypted];
         parts.sort_unstable();

@@ -111,7 +111,7 @@ pub(crate) async fn insert_link(conn: &mut dakoku_store::Conn, ctx: &Ctx, link: 
     Ok(())
 }
 
-fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
+pub(crate) fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
     if ctx.actor.is_admin() {
         Ok(())
     } else {

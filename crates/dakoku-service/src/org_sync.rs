@@ -9,7 +9,7 @@
 //! Every applied step commits on its own and records its base at once, so a sync cut short (a
 //! crash, a throttled platform) is simply run again: what is already equal is skipped.
 
-use crate::integrations::OpenIntegration;
+use crate::integrations::{require_admin, OpenIntegration};
 use crate::platform::PortError;
 use crate::platform_punches::integration_ctx;
 use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
@@ -804,14 +804,6 @@ impl From<SyncStop> for ServiceError {
             SyncStop::Retry { error, .. } => ServiceError::Upstream(error),
             SyncStop::Refused(why) => ServiceError::Unprocessable(why),
         }
-    }
-}
-
-fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
-    if ctx.actor.is_admin() {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("only admins manage integrations".into()))
     }
 }
 

@@ -5,12 +5,10 @@
 //!
 //! Run: `cargo bench -p dakoku --bench dingtalk` (`DAKOKU_BENCH_USERS`, default 1000).
 
+mod support;
+
 use chrono::{Datelike, TimeZone, Utc};
-use dakoku::Application;
-use dakoku_config::{Config, MasterKey};
-use dakoku_domain::{IntegrationId, OrgId};
-use dakoku_service::employees::ImportRow;
-use dakoku_service::Ctx;
+use dakoku_domain::Platform;
 use dakoku_sim::dingtalk::DingTalkSim;
 use serde_json::json;
 use std::time::Instant;
@@ -21,49 +19,15 @@ const PER_SECOND: usize = 40;
 #[tokio::main]
 async fn main() {
     let users: usize = std::env::var("DAKOKU_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = MasterKey::generate().to_base64();
-    let url = format!("sqlite://{}", dir.path().join("dakoku.db").display());
-    let vars = [
-        ("DAKOKU_DATABASE_URL", url.as_str()),
-        ("DAKOKU_LISTEN", "127.0.0.1:0"),
-        ("DAKOKU_MASTER_KEY", key.as_str()),
-        ("DAKOKU_DATA_DIR", dir.path().to_str().expect("utf-8")),
-        ("DAKOKU_LOG", "warn"),
-    ];
-    let config =
-        Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).expect("config");
-    let app = Application::build(config).await.expect("build");
-    let service = app.service().clone();
-    let worker = app.worker();
-    let init = service.init_organization("Bench", "admin@bench.example", "Asia/Shanghai").await.expect("init");
-    let ctx = Ctx::cli(OrgId::parse(&init.organization.id.to_string()).expect("org"));
-
     let sim = DingTalkSim::start("127.0.0.1:0".parse().expect("addr"), "dingbench", "bench-secret", 3000001)
         .await
         .expect("simulator");
     sim.set_limits(PER_SECOND, PER_MINUTE);
     let settings = json!({"app_key": "dingbench", "app_secret": "bench-secret", "agent_id": "3000001",
         "oapi_base_url": sim.base_url, "pull_every_minutes": 0});
-    let view = service
-        .create_integration(
-            &ctx,
-            dakoku_domain::Platform::DingTalk,
-            "bench",
-            settings.as_object().expect("object").clone(),
-        )
-        .await
-        .expect("integration");
-    let rows: Vec<ImportRow> = (0..users)
-        .map(|i| ImportRow {
-            line: i as u64, code: format!("D{i:05}"), name: format!("员工{i}"), ..Default::default()
-        })
-        .collect();
-    service.import_employees(&ctx, &rows, false, &|_| {}).await.expect("employees");
-    let links: Vec<(u64, String, String)> =
-        (0..users).map(|i| (i as u64, format!("D{i:05}"), format!("d{i:05}"))).collect();
-    let integration = IntegrationId::parse(&view.id.to_string()).expect("id");
-    service.import_links(&ctx, &integration, &links, false, &|_| {}).await.expect("links");
+    let bench =
+        support::start(Platform::DingTalk, settings, users, |i| format!("D{i:05}"), |i| format!("d{i:05}")).await;
+    let (service, worker, ctx, integration) = (&bench.service, &bench.worker, &bench.ctx, &bench.integration);
     let zone = chrono_tz::Asia::Shanghai;
     let at = |day: u32, h: u32, m: u32| {
         zone.with_ymd_and_hms(2026, 10, day, h, m, 0).single().expect("t").timestamp_millis()
@@ -91,14 +55,10 @@ async fn main() {
     let from = zone.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).single().expect("from").with_timezone(&Utc);
     let to = zone.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().expect("to").with_timezone(&Utc);
     let started = Instant::now();
-    service.request_pull(&ctx, &integration, from, to).await.expect("pull queued");
+    service.request_pull(ctx, integration, from, to).await.expect("pull queued");
     while worker.run_once().await.expect("worker") > 0 {}
     let wall = started.elapsed();
-    let stored = {
-        use sqlx::Row;
-        let row = sqlx::query("SELECT COUNT(*) FROM punches").fetch_one(&service.db.pool).await.expect("count");
-        row.try_get::<i64, _>(0).expect("count")
-    };
+    let stored = support::punches(service).await;
     let calls = sim.calls("/attendance/list");
     let rate = calls as f64 / wall.as_secs_f64() * 60.0;
     println!("users: {users}, days: 31, punches stored: {stored}");

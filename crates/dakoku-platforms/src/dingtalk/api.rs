@@ -4,12 +4,13 @@
 //! out with short exponential back-off before the job queue takes over. DingTalk answers HTTP
 //! 200 with an `errcode`; `88` carries the real code in `sub_code`.
 
+pub use crate::client::Payload;
 use crate::error::ApiError;
 use crate::msgcrypt::{CryptoError, MsgCrypt};
 use crate::pace::Pacer;
 use crate::settings;
 use crate::tokens::TokenCache;
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::Utc;
 use dakoku_domain::IntegrationId;
 use dakoku_service::integrations::OpenIntegration;
 use dakoku_service::Service;
@@ -104,21 +105,9 @@ impl Default for DingTalk {
     }
 }
 
-/// What a call carries besides the token.
-#[derive(Clone, Copy)]
-pub enum Payload<'a> {
-    Json(&'a Value),
-    Query(&'a [(&'a str, &'a str)]),
-}
-
 impl DingTalk {
     pub fn new() -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a default HTTP client builds");
-        Self { http, pacer: Pacer::default(), tokens: TokenCache::default() }
+        Self { http: crate::client::http(), pacer: Pacer::default(), tokens: TokenCache::default() }
     }
 
     /// Asks `gettoken` for a token.
@@ -140,11 +129,7 @@ impl DingTalk {
                 other => other,
             });
         }
-        let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
-        let Some(token) = token else { return Err(ApiError::Unavailable("gettoken answered without a token".into())) };
-        let lifetime =
-            body.get("expires_in").and_then(Value::as_i64).unwrap_or(7200).max(crate::tokens::MARGIN_SECONDS + 1);
-        Ok((token.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
+        crate::client::granted_token(&body)
     }
 
     /// One API call with the shared token: paced, the token fetched again once when DingTalk

@@ -85,13 +85,7 @@ impl PlatformPort for DingTalkPort {
     }
 
     fn generate_setting(&self, name: &str) -> Option<String> {
-        let key = crate::msgcrypt::MsgCrypt::generate_key;
-        match name {
-            "aes_key" => Some(key()),
-            // Letters and digits, 3 to 32 of them, as the console accepts.
-            "token" => Some(key().chars().filter(char::is_ascii_alphanumeric).take(32).collect()),
-            _ => None,
-        }
+        crate::msgcrypt::MsgCrypt::generate_setting(name, "aes_key")
     }
 
     fn pull_job(&self) -> Option<String> {

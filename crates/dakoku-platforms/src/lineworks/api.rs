@@ -91,12 +91,7 @@ impl Default for LineWorks {
 
 impl LineWorks {
     pub fn new() -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a default HTTP client builds");
+        let http = crate::client::http();
         Self { http, pacer: Pacer::default(), tokens: TokenCache::default() }
     }
 

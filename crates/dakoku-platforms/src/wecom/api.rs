@@ -2,13 +2,14 @@
 //! again on 40014 / 42001 / 40001), `message/send` for replies. WeCom answers HTTP 200 with an
 //! `errcode`; decisions are made on the code alone.
 
+use crate::client::Payload;
 use crate::error::ApiError;
 use crate::msgcrypt::{CryptoError, MsgCrypt};
 use crate::pace::Pacer;
 use crate::render::truncate_bytes;
 use crate::settings;
 use crate::tokens::TokenCache;
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::Utc;
 use dakoku_domain::IntegrationId;
 use dakoku_service::chat::{ChatReply, OutgoingMessage};
 use dakoku_service::integrations::OpenIntegration;
@@ -75,13 +76,6 @@ fn classify(code: i64, message: &str) -> ApiError {
     }
 }
 
-/// What a call carries besides the token.
-#[derive(Clone, Copy)]
-enum Payload<'a> {
-    Json(&'a Value),
-    Query(&'a [(&'a str, &'a str)]),
-}
-
 pub struct WeCom {
     http: reqwest::Client,
     pacer: Pacer,
@@ -96,12 +90,7 @@ impl Default for WeCom {
 
 impl WeCom {
     pub fn new() -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("dakoku/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a default HTTP client builds");
-        Self { http, pacer: Pacer::default(), tokens: TokenCache::default() }
+        Self { http: crate::client::http(), pacer: Pacer::default(), tokens: TokenCache::default() }
     }
 
     /// Asks `gettoken` for a new token.
@@ -124,11 +113,7 @@ impl WeCom {
                 other => other,
             });
         }
-        let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
-        let Some(token) = token else { return Err(ApiError::Unavailable("gettoken answered without a token".into())) };
-        let lifetime =
-            body.get("expires_in").and_then(Value::as_i64).unwrap_or(7200).max(crate::tokens::MARGIN_SECONDS + 1);
-        Ok((token.to_owned(), Utc::now() + ChronoDuration::seconds(lifetime)))
+        crate::client::granted_token(&body)
     }
 
     /// A POST call with a JSON body (see [`Self::request`]).

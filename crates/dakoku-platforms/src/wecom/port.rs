@@ -60,18 +60,7 @@ impl PlatformPort for WeComPort {
     }
 
     fn generate_setting(&self, name: &str) -> Option<String> {
-        match name {
-            "encoding_aes_key" => Some(crate::msgcrypt::MsgCrypt::generate_key()),
-            // Letters and digits, as the console accepts (at most 32).
-            "token" => Some(
-                crate::msgcrypt::MsgCrypt::generate_key()
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .take(32)
-                    .collect(),
-            ),
-            _ => None,
-        }
+        crate::msgcrypt::MsgCrypt::generate_setting(name, "encoding_aes_key")
     }
 
     fn push_job(&self) -> Option<String> {

@@ -61,14 +61,6 @@ impl Ding {
         self.app.post(t, &path, json!({"employee_id": id, "external_user_id": user})).await.expect(201);
         id
     }
-
-    async fn drain(&self) {
-        while self.app.worker.run_once().await.expect("worker") > 0 {}
-    }
-
-    async fn footprint(&self) -> (i64, i64) {
-        (self.app.count("SELECT COUNT(*) FROM punches").await, self.app.count("SELECT COUNT(*) FROM jobs").await)
-    }
 }
 
 fn ms(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
@@ -83,7 +75,7 @@ backend_test!(dingtalk_robot_punching_and_events_with_bad_signatures_refused, |d
     d.sim.put_user("user001", "张三", "13800000001", &[1]);
     d.link("E1", "张三", "user001", "13800000001").await;
     assert_eq!(d.sim.say("user001", None, "上班").await, Ok(200));
-    d.drain().await;
+    d.app.drain().await;
     let sent = d.sim.sent();
     assert_eq!(sent.len(), 1);
     assert!(
@@ -97,11 +89,11 @@ backend_test!(dingtalk_robot_punching_and_events_with_bad_signatures_refused, |d
     for _ in 0..2 {
         assert_eq!(d.sim.post_robot(&body, &ts, &robot_sign(&ts, APP_SECRET)).await, Ok(200));
     }
-    d.drain().await;
+    d.app.drain().await;
     assert_eq!(d.app.count("SELECT COUNT(*) FROM punches").await, 2);
 
     // Robot messages with a wrong sign or an old timestamp change nothing.
-    let before = d.footprint().await;
+    let before = d.app.footprint().await;
     let (body, ts) = d.sim.robot_message("user001", None, "下班");
     let ts = ts.to_string();
     assert_eq!(d.sim.post_robot(&body, &ts, &robot_sign(&ts, "another-secret")).await, Ok(401));
@@ -125,7 +117,7 @@ backend_test!(dingtalk_robot_punching_and_events_with_bad_signatures_refused, |d
     tampered.replace_range(10..11, if &tampered[10..11] == "A" { "B" } else { "A" });
     assert_eq!(d.sim.post_event(&query, &json!({"encrypt": tampered})).await, Ok(401));
     assert_eq!(d.sim.post_event(&query, &json!({"not": "sealed"})).await, Ok(400));
-    assert_eq!(d.footprint().await, before, "nothing stored, nothing queued");
+    assert_eq!(d.app.footprint().await, before, "nothing stored, nothing queued");
 
     // A punch made in DingTalk's own app: the event queues one pull of that day.
     let at = chrono::Utc::now().timestamp_millis() - 60_000;
@@ -146,7 +138,7 @@ backend_test!(dingtalk_robot_punching_and_events_with_bad_signatures_refused, |d
     body["sessionWebhookExpiredTime"] = json!(chrono::Utc::now().timestamp_millis() - 1000);
     let ts = ts.to_string();
     assert_eq!(d.sim.post_robot(&body, &ts, &robot_sign(&ts, APP_SECRET)).await, Ok(200));
-    d.drain().await;
+    d.app.drain().await;
     let last = d.sim.sent().pop().expect("a reply");
     assert!(last.session.is_none() && last.to == "user001", "{last:?}");
     // The connection test names what is wrong: here the AppSecret.
@@ -222,7 +214,7 @@ backend_test!(dingtalk_month_of_attendance_for_300_users_is_paged_throttled_and_
     let path = format!("/api/v1/integrations/{}/pull", d.integration);
     let range = json!({"from": "2026-10-01T00:00:00+08:00", "to": "2026-11-01T00:00:00+08:00"});
     d.app.post(&t, &path, range.clone()).await.expect(202);
-    d.drain().await;
+    d.app.drain().await;
     let stored = d.app.count("SELECT COUNT(*) FROM punches WHERE source = 'dingtalk'").await;
     assert_eq!(stored, expected, "every punch once, none lost to the token expiry or the throttling");
     assert_eq!(d.sim.throttled(), 2, "the pull was throttled and waited");
@@ -243,7 +235,7 @@ backend_test!(dingtalk_month_of_attendance_for_300_users_is_paged_throttled_and_
 
     // Pulling the month again stores nothing new.
     d.app.post(&t, &path, range).await.expect(202);
-    d.drain().await;
+    d.app.drain().await;
     assert_eq!(d.app.count("SELECT COUNT(*) FROM punches WHERE source = 'dingtalk'").await, expected);
     d.app.shutdown().await;
 });
@@ -282,7 +274,7 @@ backend_test!(dingtalk_org_sync_both_ways_with_a_mobile_change, |db: TestDb| asy
         "{preview}"
     );
     d.app.post(&t, &path, json!({})).await.expect(202);
-    d.drain().await;
+    d.app.drain().await;
     let report = d.app.get(&t, &path).await.expect(200).body;
     assert_eq!((report["applied"].as_u64(), report["failed"].as_array().map(Vec::len)), (Some(4), Some(0)), "{report}");
     let li = d.app.list_all(&t, "/api/v1/employees?limit=100").await;
@@ -299,7 +291,7 @@ backend_test!(dingtalk_org_sync_both_ways_with_a_mobile_change, |db: TestDb| asy
         "{preview}"
     );
     d.app.post(&t, &path, json!({"direction": "write"})).await.expect(202);
-    d.drain().await;
+    d.app.drain().await;
     let users = d.sim.users();
     assert!(!users.contains_key("u1"), "the old member is gone: {users:?}");
     let (new_id, moved) = users.iter().find(|(_, u)| u.mobile == "13900000009").expect("re-created");
@@ -317,7 +309,7 @@ backend_test!(dingtalk_org_sync_both_ways_with_a_mobile_change, |db: TestDb| asy
     // A mobile already taken by someone else is refused by DingTalk and reported.
     d.app.patch(&t, &format!("/api/v1/employees/{zhang}"), json!({"mobile": "13800000002"})).await.expect(200);
     d.app.post(&t, &path, json!({"direction": "write"})).await.expect(202);
-    d.drain().await;
+    d.app.drain().await;
     let report = d.app.get(&t, &path).await.expect(200).body;
     assert!(report["failed"][0]["error"].as_str().is_some_and(|e| e.contains("60104")), "{report}");
     assert!(d.sim.users().contains_key(new_id.as_str()), "a failed re-create leaves the member as it was");
@@ -334,7 +326,7 @@ backend_test!(dingtalk_punches_made_elsewhere_are_uploaded_once_and_not_read_bac
     // The first upload's answer is lost (DingTalk stored the record, then answered "busy"):
     // the retry finds the record and does not upload it again.
     d.sim.lose_upload_answers(1);
-    d.drain().await;
+    d.app.drain().await;
     assert_eq!(d.sim.uploads(), 1);
     assert_eq!(d.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'dingtalk.push' AND status = 'queued'").await, 1);
     d.app.run_jobs().await;
@@ -345,7 +337,7 @@ backend_test!(dingtalk_punches_made_elsewhere_are_uploaded_once_and_not_read_bac
     let now = chrono::Utc::now();
     let range = json!({"from": (now - chrono::Duration::days(1)).to_rfc3339(), "to": (now + chrono::Duration::minutes(1)).to_rfc3339()});
     d.app.post(&t, &format!("/api/v1/integrations/{}/pull", d.integration), range).await.expect(202);
-    d.drain().await;
+    d.app.drain().await;
     assert_eq!(d.app.count("SELECT COUNT(*) FROM punches").await, 1);
     d.app.shutdown().await;
 });

@@ -331,6 +331,21 @@ impl TestApp {
     }
 
     /// Drains the job queue, pretending time has passed so retries are due at once.
+    /// Runs the jobs that are due now until none is left (retries wait for their time).
+    pub async fn drain(&self) {
+        for _ in 0..200 {
+            if self.worker.run_once().await.expect("worker runs") == 0 {
+                return;
+            }
+        }
+        panic!("jobs kept coming");
+    }
+
+    /// How many punches and jobs there are: what a refused request must leave unchanged.
+    pub async fn footprint(&self) -> (i64, i64) {
+        (self.count("SELECT COUNT(*) FROM punches").await, self.count("SELECT COUNT(*) FROM jobs").await)
+    }
+
     pub async fn run_jobs(&self) -> usize {
         let mut total = 0;
         for _ in 0..50 {

@@ -77,12 +77,7 @@ impl Chat {
 
     /// Runs queued jobs until none is due.
     pub async fn drain(&self) {
-        for _ in 0..50 {
-            if self.app.worker.run_once().await.expect("worker runs") == 0 {
-                return;
-            }
-        }
-        panic!("jobs kept coming");
+        self.app.drain().await
     }
 
     pub async fn say(&self, user: &str, text: &str) -> u16 {

@@ -49,14 +49,6 @@ impl Chat {
         self.app.post(t, &path, json!({"employee_id": id, "external_user_id": user})).await.expect(201);
         id
     }
-
-    async fn drain(&self) {
-        while self.app.worker.run_once().await.expect("worker") > 0 {}
-    }
-
-    async fn footprint(&self) -> (i64, i64) {
-        (self.app.count("SELECT COUNT(*) FROM punches").await, self.app.count("SELECT COUNT(*) FROM jobs").await)
-    }
 }
 
 backend_test!(wecom_message_punching_with_replies, |db: TestDb| async move {
@@ -72,7 +64,7 @@ backend_test!(wecom_message_punching_with_replies, |db: TestDb| async move {
     let punches = c.app.list_all(&c.app.admin_token, &format!("/api/v1/punches?employee_id={e}")).await;
     assert_eq!(punches.len(), 1, "committed before the 200");
     assert_eq!(punches[0]["source"], "wecom");
-    c.drain().await;
+    c.app.drain().await;
     let sent = c.sim.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].touser, "zhangsan");
@@ -83,7 +75,7 @@ backend_test!(wecom_message_punching_with_replies, |db: TestDb| async move {
     let (query, body) = c.sim.seal(&c.sim.text_xml("zhangsan", "下班")).expect("sealed");
     assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
     assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
-    c.drain().await;
+    c.app.drain().await;
     let punches = c.app.list_all(&c.app.admin_token, &format!("/api/v1/punches?employee_id={e}")).await;
     assert_eq!(punches.len(), 2);
     assert_eq!(c.sim.sent().len(), 2);
@@ -94,7 +86,7 @@ backend_test!(wecom_message_punching_with_replies, |db: TestDb| async move {
     // An unlinked member is told how to link.
     c.sim.add_member("lisi");
     c.sim.say("lisi", "上班").await.expect("sent");
-    c.drain().await;
+    c.app.drain().await;
     let sent = c.sim.sent();
     assert!(sent.iter().any(|s| s.touser == "lisi" && s.content.contains("尚未与 dakoku 员工绑定")));
     assert_eq!(c.app.list_all(&c.app.admin_token, &format!("/api/v1/punches?employee_id={e}")).await.len(), 3);
@@ -104,7 +96,7 @@ backend_test!(wecom_message_punching_with_replies, |db: TestDb| async move {
 backend_test!(wecom_callbacks_that_do_not_verify_change_nothing, |db: TestDb| async move {
     let c = chat(db, SECRET).await;
     c.link("E1", "张三", "zhangsan").await;
-    let before = c.footprint().await;
+    let before = c.app.footprint().await;
     let plain = c.sim.text_xml("zhangsan", "上班");
     let (query, body) = c.sim.seal(&plain).expect("sealed");
 
@@ -141,13 +133,13 @@ backend_test!(wecom_callbacks_that_do_not_verify_change_nothing, |db: TestDb| as
         c.sim.post(&query, "<!DOCTYPE x [<!ENTITY e \"x\">]><xml><Encrypt>&e;</Encrypt></xml>").await.expect("sent"),
         400
     );
-    assert_eq!(c.footprint().await, before, "nothing was stored");
+    assert_eq!(c.app.footprint().await, before, "nothing was stored");
     // The URL check with a wrong signature fails too.
     let url_check = c.app.client.get(format!("{}/hooks/wecom/not-a-token", c.app.base)).send().await.expect("sent");
     assert_eq!(url_check.status().as_u16(), 404);
     // The genuine message still works afterwards.
     assert_eq!(c.sim.post(&query, &body).await.expect("sent"), 200);
-    assert_eq!(c.footprint().await.0, before.0 + 1);
+    assert_eq!(c.app.footprint().await.0, before.0 + 1);
     c.app.shutdown().await;
 });
 
@@ -155,31 +147,31 @@ backend_test!(wecom_replies_survive_token_expiry_and_throttling, |db: TestDb| as
     let c = chat(db, SECRET).await;
     c.link("E1", "张三", "zhangsan").await;
     c.sim.say("zhangsan", "上班").await.expect("sent");
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!((c.sim.sent().len(), c.sim.token_requests()), (1, 1));
 
     // WeCom ends the token early: 42001, one new token, the reply goes out.
     c.sim.expire_tokens();
     c.sim.say("zhangsan", "休息").await.expect("sent");
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!((c.sim.sent().len(), c.sim.token_requests()), (2, 2));
 
     // 45009 (frequency limit): the reply waits a minute, then is sent once.
     c.sim.inject(45009, 1);
     c.sim.say("zhangsan", "休息结束").await.expect("sent");
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.sim.sent().len(), 2);
     assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND last_error LIKE '%429%'").await, 1);
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE status = 'queued'")
         .execute(&c.app.service.db.pool)
         .await
         .expect("due");
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.sim.sent().len(), 3);
     // 81013 (nobody to send to) is not retried: it is a dead letter with WeCom's reason.
     c.sim.inject(81013, 1);
     c.sim.say("zhangsan", "今天").await.expect("sent");
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE status = 'dead' AND last_error LIKE '%81013%'").await, 1);
     // Every call is in the operation log, with WeCom's code where it failed; no secret in it.
     let log = c.app.list_all(&c.app.admin_token, &format!("/api/v1/integrations/{}/calls", c.integration)).await;
@@ -303,14 +295,14 @@ backend_test!(wecom_month_of_checkins_for_300_members_is_pulled_once, |db: TestD
     let range = json!({"from": "2026-10-01T00:00:00+08:00", "to": "2026-11-01T00:00:00+08:00"});
     let path = format!("/api/v1/integrations/{}/pull", c.integration);
     c.app.post(&t, &path, range.clone()).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.sim.checkin_calls(), 4, "stopped at the throttled call");
     assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.pull' AND status = 'queued'").await, 1);
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE status = 'queued'")
         .execute(&c.app.service.db.pool)
         .await
         .expect("due");
-    c.drain().await;
+    c.app.drain().await;
     let punches = c.app.count("SELECT COUNT(*) FROM punches WHERE source = 'wecom'").await;
     assert_eq!(punches, expected, "every record once, none lost to the token expiry or the throttling");
     assert_eq!(c.sim.checkin_calls(), 4 + 6, "the retry made the minimum: ceil(300/100) x ceil(31/30)");
@@ -320,7 +312,7 @@ backend_test!(wecom_month_of_checkins_for_300_members_is_pulled_once, |db: TestD
 
     // Pulling the same month again stores nothing new.
     c.app.post(&t, &path, range).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.app.count("SELECT COUNT(*) FROM punches WHERE source = 'wecom'").await, expected);
     assert_eq!(c.sim.checkin_calls(), 16);
     // An employee's pull request is refused.
@@ -349,7 +341,7 @@ backend_test!(wecom_pulls_are_scheduled_once_per_period, |db: TestDb| async move
         0,
         "turned off"
     );
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'wecom.pull' AND status = 'done'").await, 1);
     c.app.shutdown().await;
 });
@@ -366,7 +358,7 @@ backend_test!(wecom_punches_made_elsewhere_are_written_into_wecom_once, |db: Tes
     c.app.post(&t, "/api/v1/punches", json!({"employee_id": unlinked, "kind": "clock_in"})).await.expect(201);
     // A punch made through this WeCom app is WeCom's already: not written back.
     c.sim.say("zhangsan", "休息").await.expect("sent");
-    c.drain().await;
+    c.app.drain().await;
     let written: Vec<_> = c.sim.checkins();
     assert_eq!(written.len(), 1, "only the linked employee's punch made elsewhere: {written:?}");
     assert_eq!(written[0]["userid"], "zhangsan");
@@ -377,7 +369,7 @@ backend_test!(wecom_punches_made_elsewhere_are_written_into_wecom_once, |db: Tes
     let now = chrono::Utc::now();
     let range = json!({"from": (now - chrono::Duration::hours(1)).to_rfc3339(), "to": (now + chrono::Duration::minutes(1)).to_rfc3339()});
     c.app.post(&t, &format!("{path}/pull"), range).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.app.list_all(&t, &format!("/api/v1/punches?employee_id={e}")).await.len(), 2);
     c.app.shutdown().await;
 });
@@ -440,7 +432,7 @@ backend_test!(wecom_org_sync_reads_the_directory_with_dry_run_conflicts_and_even
     c.sim.at_directory_call(c.sim.directory_calls() + 3, 0);
     let tokens = c.sim.token_requests();
     c.app.post(&t, &path, json!({})).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(c.sim.token_requests(), tokens + 1);
     let report = c.app.get(&t, &path).await.expect(200).body;
     assert_eq!((report["applied"].as_u64(), report["failed"].as_array().map(Vec::len)), (Some(5), Some(0)), "{report}");
@@ -519,7 +511,7 @@ backend_test!(wecom_org_sync_writes_dakoku_into_wecom_with_the_contact_secret, |
 
     // Without the contact-sync secret WeCom refuses the writes (48002): each is reported.
     c.app.post(&t, &path, json!({})).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     let report = c.app.get(&t, &path).await.expect(200).body;
     assert_eq!(report["applied"], 0);
     assert!(report["failed"][0]["error"].as_str().expect("error").contains("48002"), "{report}");
@@ -527,7 +519,7 @@ backend_test!(wecom_org_sync_writes_dakoku_into_wecom_with_the_contact_secret, |
     c.sim.enable_contact_sync(CONTACT);
     c.app.patch(&t, &settings, json!({"settings": {"secret": CONTACT}})).await.expect(200);
     c.app.post(&t, &path, json!({})).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     let report = c.app.get(&t, &path).await.expect(200).body;
     let departments = c.sim.departments();
     let sales_id = departments.iter().find(|(_, d)| d.name == "Sales" && d.parent == 1).expect("Sales in WeCom").0;
@@ -547,7 +539,7 @@ backend_test!(wecom_org_sync_writes_dakoku_into_wecom_with_the_contact_secret, |
     c.sim.put_department(east_id, "East Team", sales_id);
     c.app.post(&t, &format!("/api/v1/employees/{alice}/retire"), json!({})).await.expect(200);
     c.app.post(&t, &path, json!({})).await.expect(202);
-    c.drain().await;
+    c.app.drain().await;
     let report = c.app.get(&t, &path).await.expect(200).body;
     assert_eq!(
         changes(&report),
@@ -594,7 +586,7 @@ backend_test!(wecom_notices_remind_report_anomalies_and_ask_managers_within_memb
     assert_eq!(schedule("2026-11-24T08:56:00+09:00").await.expect("scheduled"), 0, "each reminder once");
     assert_eq!(schedule("2026-11-24T18:20:00+09:00").await.expect("scheduled"), 0);
     assert_eq!(schedule("2026-11-24T18:31:00+09:00").await.expect("scheduled"), 1, "B is still clocked in");
-    c.drain().await;
+    c.app.drain().await;
     assert_eq!(texts_to(&c.sim, "a"), ["即将上班（09:00），别忘了上班打卡。\n→ 上班"]);
     assert_eq!(texts_to(&c.sim, "b"), ["已过下班时间（18:00），您还没有下班打卡。\n→ 下班"]);
 
@@ -603,7 +595,7 @@ backend_test!(wecom_notices_remind_report_anomalies_and_ask_managers_within_memb
     assert_eq!(schedule("2026-11-25T08:45:00+09:00").await.expect("scheduled"), 0);
     assert_eq!(schedule("2026-11-25T09:01:00+09:00").await.expect("scheduled"), 5);
     assert_eq!(schedule("2026-11-25T09:30:00+09:00").await.expect("scheduled"), 0, "once a day");
-    c.drain().await;
+    c.app.drain().await;
     assert!(texts_to(&c.sim, "b").iter().any(|t| t.contains("2026-11-24") && t.contains("缺下班卡")));
     let boss = texts_to(&c.sim, "boss");
     assert!(boss.iter().any(|t| t.starts_with("王一 2026-11-24") && t.contains("缺勤")), "{boss:?}");
@@ -628,7 +620,7 @@ backend_test!(wecom_notices_remind_report_anomalies_and_ask_managers_within_memb
             .id();
         c.app.post(&t, &format!("/api/v1/timesheets/{e}/2026-11/submit"), json!({})).await.expect(200);
     }
-    c.drain().await;
+    c.app.drain().await;
     let boss = texts_to(&c.sim, "boss");
     assert_eq!(boss.len() - before, 8, "{boss:?}");
     assert!(boss.iter().any(|t| t == "社员3 提交了 2026-11 的考勤，请审批。"), "{boss:?}");
