@@ -19,6 +19,7 @@ pub mod paging;
 pub mod platform;
 pub mod platform_punches;
 pub mod punches;
+pub mod sessions;
 pub mod timesheets;
 pub mod users;
 pub mod webhooks;

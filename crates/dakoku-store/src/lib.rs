@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod punches;
 pub mod timesheets;
 pub mod users;
+pub mod web;
 pub mod webhooks;
 
 use chrono::{DateTime, TimeZone, Utc};

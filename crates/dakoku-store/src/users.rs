@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const USER_COLUMNS: &str = "id, org_id, email, role, employee_id, manages_department_id, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, org_id, email, role, employee_id, manages_department_id, created_at";
 const TOKEN_COLUMNS: &str = "id, org_id, user_id, name, role, created_at, last_used_at, revoked_at";
 
 #[derive(Clone, Debug, Serialize)]
@@ -138,7 +138,7 @@ pub async fn revoke_token(conn: &mut Conn, org: &OrgId, id: &TokenId) -> Result<
     crate::stamp_once(conn, "api_tokens", "revoked_at", org.as_str(), id.as_str()).await
 }
 
-fn decode_user(row: &AnyRow) -> Result<User> {
+pub(crate) fn decode_user(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: UserId::from_db(row.try_get("id")?),
         org_id: OrgId::from_db(row.try_get("org_id")?),

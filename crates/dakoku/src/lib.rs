@@ -77,7 +77,8 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = with_worker.then(|| tokio::spawn(self.worker().run(stop_rx.clone())));
-        let app = dakoku_http::router(self.service.clone(), self.config.max_body_bytes, self.platforms.hooks());
+        let edge = self.platforms.hooks().merge(dakoku_web::router(self.service.clone()));
+        let app = dakoku_http::router(self.service.clone(), self.config.max_body_bytes, edge);
         tracing::info!(address = %self.local_addr(), database = ?self.config.database_url, "dakoku is serving");
         let mut http_stop = stop_rx.clone();
         let serving = axum::serve(self.listener, app).with_graceful_shutdown(async move {

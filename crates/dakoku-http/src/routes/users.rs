@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_user, list_users))
         .routes(routes!(issue_token, list_tokens))
         .routes(routes!(revoke_token))
+        .routes(routes!(password_link))
 }
 
 #[utoipa::path(get, path = "/me", tag = "accounts", responses((status = 200, body = MeDto), (status = 401, body = Problem)))]
@@ -97,4 +98,18 @@ async fn revoke_token(
 ) -> Result<Json<TokenDto>, ApiError> {
     let id = path_id(&id, TokenId::parse, "token")?;
     Ok(Json(s.service.revoke_token(&ctx, &id).await?.into()))
+}
+
+/// A single-use link (valid 72 hours) with which the user sets their web password; the
+/// answer is the only place it is shown. Admins only.
+#[utoipa::path(post, path = "/users/{id}/password-link", tag = "accounts",
+    responses((status = 201, body = Object), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn password_link(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = path_id(&id, UserId::parse, "user")?;
+    let (url, expires_at) = s.service.issue_password_link(&ctx, &id).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "url": url, "expires_at": expires_at }))))
 }

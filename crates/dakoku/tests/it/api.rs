@@ -287,6 +287,7 @@ backend_test!(openapi_documents_every_route, |db: TestDb| async move {
         "delete /api/v1/tokens/{id}",
         "get /api/v1/users",
         "post /api/v1/users",
+        "post /api/v1/users/{id}/password-link",
         "get /api/v1/webhooks",
         "post /api/v1/webhooks",
         "delete /api/v1/webhooks/{id}",

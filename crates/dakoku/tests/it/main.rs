@@ -11,5 +11,6 @@ mod jobs;
 mod lineworks;
 mod process;
 mod scenarios;
+mod web;
 mod wecom;
 mod workflow;

@@ -1,0 +1,175 @@
+//! Signing in to the web app. Passwords are argon2id hashes (PHC strings, OWASP's parameters);
+//! an admin never sees or sets one, but issues a single-use link (72 hours) with which the
+//! person sets it. A sign-in always starts a new session (a token from before is never
+//! promoted), whose cookie token is stored as SHA-256 with its own form (CSRF) token; ten
+//! failed attempts for an e-mail within 15 minutes hold further attempts back until the
+//! window has passed, whether or not the address exists.
+
+use crate::auth::{generate_token, hash_token};
+use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use dakoku_domain::{Actor, Role, User, UserId};
+use dakoku_store::{departments, users, web, StoreError};
+
+/// How long a session lasts from sign-in.
+pub const SESSION_HOURS: i64 = 12;
+const LINK_HOURS: i64 = 72;
+pub const MAX_FAILURES: i64 = 10;
+const FAILURE_WINDOW_MINUTES: i64 = 15;
+const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A session just made: the cookie's token (shown once) and the form token.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Who a session is, with its form token.
+#[derive(Clone, Debug)]
+pub struct WebSession {
+    pub actor: Actor,
+    pub user: User,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInError {
+    /// Wrong e-mail or password (never said which).
+    Invalid,
+    /// Too many failures: try again after this time.
+    Throttled(DateTime<Utc>),
+}
+
+fn hash_password(password: &str) -> ServiceResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing: {e}"))))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash to check against when the e-mail is unknown, so both cases take the same time.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("not a password anyone has").unwrap_or_default())
+}
+
+impl Service {
+    /// A single-use link with which `user` sets a (new) password (admins only).
+    pub async fn issue_password_link(&self, ctx: &Ctx, user: &UserId) -> ServiceResult<(String, DateTime<Utc>)> {
+        if !ctx.actor.is_admin() {
+            return Err(ServiceError::Forbidden("only admins issue password links".into()));
+        }
+        let now = Utc::now();
+        let expires_at = now + Duration::hours(LINK_HOURS);
+        let token = generate_token();
+        let mut tx = self.db.begin().await?;
+        users::get_user(&mut tx, ctx.org(), user).await.map_err(|e| match e {
+            StoreError::NotFound => ServiceError::NotFound(format!("no user with id {user}")),
+            other => other.into(),
+        })?;
+        web::insert_link(&mut tx, &hash_token(&token), ctx.org(), user, expires_at, now).await?;
+        audit::record(&mut tx, ctx, "user.password_link", "user", user.as_str(), audit::NOTHING, audit::NOTHING)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok((format!("{}/password/{token}", self.public_url.trim_end_matches('/')), expires_at))
+    }
+
+    /// Sets the password of the link's user and ends their sessions. The link works once.
+    pub async fn set_password_with_link(&self, link: &str, password: &str) -> ServiceResult<()> {
+        if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 1024 {
+            return Err(ServiceError::invalid(
+                "password",
+                format!("must be at least {MIN_PASSWORD_CHARS} characters (and at most 1024 bytes)"),
+            ));
+        }
+        let hash = hash_password(password)?;
+        let mut tx = self.db.begin().await?;
+        let Some((org, user)) = web::use_link(&mut tx, &hash_token(link), Utc::now()).await? else {
+            return Err(ServiceError::NotFound(
+                "this link is unknown, used or expired; ask an admin for a new one".into(),
+            ));
+        };
+        web::set_password_hash(&mut tx, &org, &user, &hash).await?;
+        web::delete_user_sessions(&mut tx, &user).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Checks an e-mail and password and starts a new session.
+    pub async fn sign_in(&self, email: &str, password: &str) -> ServiceResult<Result<NewSession, SignInError>> {
+        let now = Utc::now();
+        let email = email.trim();
+        let mut conn = self.db.conn().await?;
+        let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
+        let (failures, latest) = web::failures_since(&mut conn, email, since).await?;
+        if failures >= MAX_FAILURES {
+            let until = latest.unwrap_or(now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
+            return Ok(Err(SignInError::Throttled(until)));
+        }
+        let candidates = web::users_by_email(&mut conn, email).await?;
+        let found =
+            candidates.into_iter().find(|(_, hash)| hash.as_deref().is_some_and(|h| password_matches(password, h)));
+        let Some((user, _)) = found else {
+            password_matches(password, decoy_hash());
+            web::record_failure(&mut conn, email, now).await?;
+            return Ok(Err(SignInError::Invalid));
+        };
+        web::clear_failures(&mut conn, email).await?;
+        let session = NewSession {
+            token: generate_token(),
+            csrf_token: generate_token(),
+            expires_at: now + Duration::hours(SESSION_HOURS),
+        };
+        let stored = web::StoredSession {
+            org_id: user.org_id.clone(),
+            user_id: user.id.clone(),
+            csrf_token: session.csrf_token.clone(),
+            expires_at: session.expires_at,
+        };
+        web::insert_session(&mut conn, &hash_token(&session.token), &stored, now).await?;
+        Ok(Ok(session))
+    }
+
+    /// The session a cookie token names, if it is live.
+    pub async fn web_session(&self, token: &str) -> ServiceResult<Option<WebSession>> {
+        if token.len() > 128 {
+            return Ok(None);
+        }
+        let mut conn = self.db.conn().await?;
+        let stored = match web::session(&mut conn, &hash_token(token)).await {
+            Ok(s) if s.expires_at > Utc::now() => s,
+            Ok(_) | Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let user = users::get_user(&mut conn, &stored.org_id, &stored.user_id).await?;
+        let managed_root = user.manages_department_id.clone().filter(|_| user.role == Role::Manager);
+        let managed_departments = match &managed_root {
+            Some(root) => departments::subtree(&mut conn, &user.org_id, root).await?.into_iter().collect(),
+            None => Default::default(),
+        };
+        let actor = Actor {
+            org_id: user.org_id.clone(),
+            user_id: user.id.clone(),
+            role: user.role,
+            employee_id: user.employee_id.clone(),
+            managed_root,
+            managed_departments,
+        };
+        Ok(Some(WebSession { actor, user, csrf_token: stored.csrf_token }))
+    }
+
+    pub async fn sign_out(&self, token: &str) -> ServiceResult<()> {
+        let mut conn = self.db.conn().await?;
+        web::delete_session(&mut conn, &hash_token(token)).await?;
+        Ok(())
+    }
+}

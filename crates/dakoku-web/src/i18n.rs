@@ -1,0 +1,226 @@
+//! The web app's words in Japanese, simplified Chinese and English. Every page gets the whole
+//! table of its language as `t`, so a template writes `{{ t.punch_in }}`.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Ja,
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Ja, Lang::Zh, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "ja" => Some(Lang::Ja),
+            "zh" | "zh-cn" | "zh-hans" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first language of an `Accept-Language` header dakoku speaks, by the header's order
+    /// of preference.
+    pub fn from_accept(header: &str) -> Option<Lang> {
+        let mut ranked: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim().to_ascii_lowercase();
+                let quality =
+                    pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+                let primary = tag.split('-').next().unwrap_or_default().to_owned();
+                Lang::parse(&primary).map(|lang| (quality, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map(|(_, lang)| *lang)
+    }
+
+    /// The BCP 47 tag for `<html lang>`.
+    pub fn html_tag(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::Zh => "zh-Hans",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// (key, Japanese, Chinese, English).
+const WORDS: &[(&str, &str, &str, &str)] = &[
+    ("app", "dakoku 勤怠", "dakoku 考勤", "dakoku attendance"),
+    ("language", "言語", "语言", "Language"),
+    ("sign_in", "ログイン", "登录", "Sign in"),
+    ("sign_out", "ログアウト", "退出", "Sign out"),
+    ("email", "メールアドレス", "邮箱", "E-mail"),
+    ("password", "パスワード", "密码", "Password"),
+    ("password_again", "パスワード（確認）", "再次输入密码", "Password again"),
+    ("set_password", "パスワードを設定", "设置密码", "Set password"),
+    ("password_rule", "10文字以上", "至少 10 个字符", "At least 10 characters"),
+    (
+        "password_set",
+        "パスワードを設定しました。ログインしてください。",
+        "密码已设置，请登录。",
+        "Your password is set. Please sign in.",
+    ),
+    ("passwords_differ", "パスワードが一致しません。", "两次输入的密码不一致。", "The passwords differ."),
+    (
+        "bad_link",
+        "このリンクは無効か期限切れです。管理者に再発行を依頼してください。",
+        "此链接无效或已过期，请联系管理员重新发放。",
+        "This link is unknown, used or expired. Ask an admin for a new one.",
+    ),
+    ("bad_sign_in", "メールアドレスまたはパスワードが違います。", "邮箱或密码错误。", "Wrong e-mail or password."),
+    (
+        "throttled",
+        "失敗が続いたため、しばらくログインできません。{until} 以降にお試しください。",
+        "失败次数过多，请于 {until} 之后再试。",
+        "Too many failed attempts. Try again after {until}.",
+    ),
+    (
+        "expired_form",
+        "画面の有効期限が切れました。もう一度お試しください。",
+        "页面已过期，请重试。",
+        "This form has expired. Please try again.",
+    ),
+    ("nav_punch", "打刻", "打卡", "Punch"),
+    ("nav_timesheet", "勤務表", "考勤表", "Timesheet"),
+    ("nav_corrections", "修正申請", "补卡申请", "Corrections"),
+    ("nav_team", "チーム", "团队", "Team"),
+    ("nav_approvals", "承認", "审批", "Approvals"),
+    ("nav_exports", "給与データ", "薪资数据", "Payroll export"),
+    ("clock_in", "出勤", "上班", "Clock in"),
+    ("clock_out", "退勤", "下班", "Clock out"),
+    ("break_start", "休憩開始", "休息开始", "Start break"),
+    ("break_end", "休憩終了", "休息结束", "End break"),
+    ("state_now", "現在の状態", "当前状态", "Right now"),
+    ("state_out", "勤務外", "未上班", "Not working"),
+    ("state_in", "勤務中", "工作中", "Working"),
+    ("state_break", "休憩中", "休息中", "On a break"),
+    ("state_missing", "未出勤", "未到岗", "Not in yet"),
+    ("today_punches", "今日の打刻", "今天的打卡", "Today's punches"),
+    ("no_punches", "まだ打刻がありません。", "还没有打卡记录。", "No punches yet."),
+    ("recorded", "{kind}を {time} に記録しました。", "已记录{kind}：{time}。", "{kind} recorded at {time}."),
+    (
+        "no_employee",
+        "このアカウントには従業員が紐づいていないため打刻できません。",
+        "此账号未关联员工，无法打卡。",
+        "This account has no employee record, so it cannot punch.",
+    ),
+    ("month", "月", "月份", "Month"),
+    ("previous", "前月", "上个月", "Previous"),
+    ("next", "翌月", "下个月", "Next"),
+    ("status", "状態", "状态", "Status"),
+    ("status_open", "未申請", "未提交", "Open"),
+    ("status_submitted", "申請中", "已提交", "Submitted"),
+    ("status_approved", "承認済み", "已批准", "Approved"),
+    ("status_pending", "承認待ち", "待审批", "Pending"),
+    ("status_rejected", "却下", "已驳回", "Rejected"),
+    ("date", "日付", "日期", "Date"),
+    ("first_in", "出勤", "上班", "In"),
+    ("last_out", "退勤", "下班", "Out"),
+    ("worked", "労働時間", "工作时长", "Worked"),
+    ("overtime", "時間外", "加班", "Overtime"),
+    ("late_night", "深夜", "夜班", "Late night"),
+    ("holiday_work", "休日労働", "节假日工作", "Holiday work"),
+    ("anomalies", "要確認", "异常", "Needs a look"),
+    ("totals", "合計", "合计", "Totals"),
+    ("submit_month", "この月を申請する", "提交本月考勤", "Submit this month"),
+    ("submitted_ok", "{month} を申請しました。", "已提交 {month}。", "{month} submitted."),
+    ("comment", "コメント", "备注", "Comment"),
+    ("request_correction", "打刻の修正を申請", "申请补卡", "Request a correction"),
+    ("kind", "種別", "类型", "Kind"),
+    ("time", "日時", "时间", "Time"),
+    ("reason", "理由", "原因", "Reason"),
+    ("send", "送信", "提交", "Send"),
+    ("requested_ok", "修正を申請しました。", "补卡申请已提交。", "Correction requested."),
+    ("my_requests", "申請の一覧", "我的申请", "My requests"),
+    ("none", "ありません。", "无。", "None."),
+    ("employee", "従業員", "员工", "Employee"),
+    ("department", "部署", "部门", "Department"),
+    ("today", "今日", "今天", "Today"),
+    ("pending_corrections", "承認待ちの修正申請", "待审批的补卡申请", "Corrections to decide"),
+    ("submitted_months", "申請された月", "已提交的月份", "Submitted months"),
+    ("approve", "承認", "批准", "Approve"),
+    ("reject", "却下", "驳回", "Reject"),
+    ("send_back", "差戻し", "退回", "Send back"),
+    ("decided_ok", "処理しました。", "已处理。", "Done."),
+    ("export_title", "給与データの出力", "导出薪资数据", "Export payroll data"),
+    ("format", "形式", "格式", "Format"),
+    ("detail", "明細", "明细", "Detail"),
+    ("per_employee", "従業員ごと", "按员工", "Per employee"),
+    ("per_day", "日ごと", "按天", "Per day"),
+    ("download", "ダウンロード", "下载", "Download"),
+    ("forbidden", "この画面を開く権限がありません。", "您没有权限打开此页面。", "You may not open this page."),
+    ("not_found", "見つかりません。", "未找到。", "Not found."),
+    ("error", "エラー", "错误", "Error"),
+    ("missing_clock_in", "出勤打刻なし", "缺上班卡", "no clock-in"),
+    ("missing_clock_out", "退勤打刻なし", "缺下班卡", "no clock-out"),
+    ("unclosed_break", "休憩終了なし", "休息未结束", "break not ended"),
+    ("missing_break_start", "休憩開始なし", "缺休息开始", "break end without start"),
+    ("overlapping", "打刻の重複", "打卡重复", "overlapping punches"),
+    ("punch_on_holiday", "休日の打刻", "休息日打卡", "punch on a day off"),
+    ("absent", "欠勤", "缺勤", "absent"),
+];
+
+/// Every word of one language.
+pub fn table(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    WORDS
+        .iter()
+        .map(|(key, ja, zh, en)| {
+            (
+                *key,
+                match lang {
+                    Lang::Ja => *ja,
+                    Lang::Zh => *zh,
+                    Lang::En => *en,
+                },
+            )
+        })
+        .collect()
+}
+
+/// One word (the key itself if it is missing, so a gap shows instead of breaking the page).
+pub fn word(lang: Lang, key: &str) -> &'static str {
+    WORDS
+        .iter()
+        .find(|(k, ..)| *k == key)
+        .map(|(_, ja, zh, en)| match lang {
+            Lang::Ja => *ja,
+            Lang::Zh => *zh,
+            Lang::En => *en,
+        })
+        .unwrap_or("?")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(Lang::from_accept("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
+        assert_eq!(Lang::from_accept("fr-FR, en;q=0.5, ja;q=0.7"), Some(Lang::Ja));
+        assert_eq!(Lang::from_accept("de"), None);
+    }
+
+    #[test]
+    fn every_language_has_every_word() {
+        for lang in Lang::ALL {
+            assert_eq!(table(lang).len(), WORDS.len());
+            assert!(table(lang).values().all(|w| !w.is_empty()));
+        }
+    }
+}

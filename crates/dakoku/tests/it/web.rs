@@ -1,0 +1,225 @@
+//! The web app over real HTTP, as a browser without JavaScript would use it: sign-in with its
+//! form token, the session cookie, the form (CSRF) tokens, throttling, escaping; on both
+//! backends. (The flows in a real browser are in `tests/browser`.)
+
+use crate::backend_test;
+use crate::helpers::TestApp;
+use crate::helpers::TestDb;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// A cookie-keeping client that does not follow redirects.
+pub struct Visitor {
+    client: reqwest::Client,
+    base: String,
+    pub cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+}
+
+/// The value of a hidden field in a page.
+pub fn field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no field {name} in {body}")) + marker.len();
+    body[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+impl Visitor {
+    pub fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { client, base: app.base.clone(), cookies: HashMap::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn keep(&mut self, response: reqwest::Response) -> Page {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() || text.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+        Page { status, location, body: response.text().await.unwrap_or_default() }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", "ja,en;q=0.5")
+            .send()
+            .await
+            .expect("reachable");
+        self.keep(response).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", "ja,en;q=0.5")
+            .form(form)
+            .send()
+            .await
+            .expect("reachable");
+        self.keep(response).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let token = field(&form.body, "form_token");
+        self.post("/login", &[("form_token", &token), ("email", email), ("password", password)]).await
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A user with a web password, set through an admin's link as a person would.
+pub async fn person(app: &TestApp, role: &str, employee: Option<&str>, manages: Option<&str>) -> String {
+    let email = format!("{role}-{}@acme.example", uuid::Uuid::new_v4().simple());
+    let body = json!({"email": email, "role": role, "employee_id": employee, "manages_department_id": manages});
+    let user = app.post(&app.admin_token, "/api/v1/users", body).await.expect(201).id();
+    let link = app.post(&app.admin_token, &format!("/api/v1/users/{user}/password-link"), json!({})).await.expect(201);
+    let url = link.body["url"].as_str().expect("url");
+    let path = &url[url.find("/password/").expect("path")..];
+    let mut visitor = Visitor::new(app);
+    let form = visitor.get(path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let token = field(&form.body, "form_token");
+    let set = visitor.post(path, &[("form_token", &token), ("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    // The link works once.
+    let again = visitor.get(path).await;
+    let token = field(&again.body, "form_token");
+    let reused =
+        visitor.post(path, &[("form_token", &token), ("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!(reused.status, 404);
+    email
+}
+
+backend_test!(web_sign_in_sessions_csrf_throttling_and_escaping, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let t = app.admin_token.clone();
+    let alice = app
+        .post(&t, "/api/v1/employees", json!({"code": "A1", "name": "<script>alert('x')</script>"}))
+        .await
+        .expect(201)
+        .id();
+    let email = person(&app, "employee", Some(&alice), None).await;
+
+    // Without a session every page sends you to sign in.
+    let mut visitor = Visitor::new(&app);
+    assert_eq!(visitor.get("/").await.location.as_deref(), Some("/login"));
+    // A session id chosen before sign-in (fixation) is never adopted.
+    visitor.cookies.insert("dakoku_session".into(), "dkk_attacker-chosen".into());
+    let signed = visitor.sign_in(&email, PASSWORD).await;
+    assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/")));
+    let session = visitor.cookies["dakoku_session"].clone();
+    assert_ne!(session, "dkk_attacker-chosen");
+    let mut attacker = Visitor::new(&app);
+    attacker.cookies.insert("dakoku_session".into(), "dkk_attacker-chosen".into());
+    assert_eq!(attacker.get("/").await.location.as_deref(), Some("/login"));
+    // Signing in again gives another session.
+    let mut second = Visitor::new(&app);
+    second.sign_in(&email, PASSWORD).await;
+    assert_ne!(second.cookies["dakoku_session"], session);
+
+    // The punch panel, in the browser's language, with the name escaped.
+    let panel = visitor.get("/").await;
+    assert_eq!(panel.status, 200);
+    assert!(panel.body.contains("出勤") && panel.body.contains("lang=\"ja\""), "{}", panel.body);
+    let csrf = field(&panel.body, "csrf");
+    // A form without its token, or with another session's, changes nothing.
+    let missing = visitor.post("/punch", &[("kind", "clock_in")]).await;
+    assert!((400..500).contains(&missing.status), "{}", missing.status);
+    let other_csrf = field(&second.get("/").await.body, "csrf");
+    let forged = visitor.post("/punch", &[("csrf", &other_csrf), ("kind", "clock_in")]).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(app.count("SELECT COUNT(*) FROM punches").await, 0);
+    let punched = visitor.post("/punch", &[("csrf", &csrf), ("kind", "clock_in")]).await;
+    assert_eq!(punched.location.as_deref(), Some("/?done=recorded"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM punches WHERE source = 'web'").await, 1);
+
+    let sheet = visitor.get("/timesheet").await;
+    let shown = sheet.body.lines().find(|l| l.contains("<h1>")).unwrap_or_default();
+    assert!(sheet.body.contains("&lt;script&gt;alert("), "the name is escaped: {shown}");
+    assert!(!sheet.body.contains("<script>alert"), "no markup from data");
+    assert_eq!(sheet.status, 200);
+
+    // Security headers on every page.
+    let response = reqwest::Client::new().get(format!("{}/login", app.base)).send().await.expect("reachable");
+    let headers = response.headers();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+    let cookie = headers["set-cookie"].to_str().expect("cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+
+    // Signing out ends the session on the server: the old cookie is worthless.
+    let out = visitor.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    let mut replay = Visitor::new(&app);
+    replay.cookies.insert("dakoku_session".into(), session.clone());
+    assert_eq!(replay.get("/").await.location.as_deref(), Some("/login"));
+
+    // The sign-in form has its own token: a post from elsewhere is refused.
+    let mut forger = Visitor::new(&app);
+    let refused = forger.post("/login", &[("form_token", "guess"), ("email", &email), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, 403);
+    // Ten wrong passwords: then even the right one waits.
+    let mut guesser = Visitor::new(&app);
+    for n in 0..10 {
+        let wrong = guesser.sign_in(&email, &format!("wrong password {n}")).await;
+        assert_eq!(wrong.status, 401, "attempt {n}");
+    }
+    let held = guesser.sign_in(&email, PASSWORD).await;
+    assert_eq!(held.status, 429);
+    assert!(!held.body.contains(&email) || held.body.contains("login"), "no hint about the account");
+    // An unknown e-mail is answered like a wrong password.
+    let unknown = Visitor::new(&app).sign_in("nobody@acme.example", PASSWORD).await;
+    assert_eq!(unknown.status, 401);
+    app.shutdown().await;
+});
+
+backend_test!(web_roles_reach_only_their_pages_and_people, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let t = app.admin_token.clone();
+    let sales = app.create_department(&t, "営業部", None).await;
+    let dev = app.create_department(&t, "開発部", None).await;
+    let boss = app.create_employee(&t, "M1", Some(&sales)).await;
+    let seller = app.create_employee(&t, "S1", Some(&sales)).await;
+    let coder = app.create_employee(&t, "D1", Some(&dev)).await;
+    let manager = person(&app, "manager", Some(&boss), Some(&sales)).await;
+    let employee = person(&app, "employee", Some(&seller), None).await;
+    let mut m = Visitor::new(&app);
+    m.sign_in(&manager, PASSWORD).await;
+    let team = m.get("/team").await;
+    assert!(team.body.contains("S1") && !team.body.contains("D1"), "{}", team.body);
+    // Another department's person, by URL: not found, not shown.
+    let theirs = m.get(&format!("/timesheet?employee={coder}")).await;
+    assert_eq!(theirs.status, 404);
+    assert!(!theirs.body.contains("D1"));
+    let ours = m.get(&format!("/timesheet?employee={seller}")).await;
+    assert_eq!(ours.status, 200);
+    assert_eq!(m.get("/exports").await.status, 403, "exports are HR's");
+    let mut e = Visitor::new(&app);
+    e.sign_in(&employee, PASSWORD).await;
+    assert_eq!(e.get("/team").await.status, 403);
+    assert_eq!(e.get("/approvals").await.status, 403);
+    assert_eq!(e.get(&format!("/timesheet?employee={boss}")).await.status, 404);
+    app.shutdown().await;
+});
