@@ -6,6 +6,7 @@ mod helpers;
 mod api;
 mod authz;
 mod bad_input;
+mod browser;
 mod dingtalk;
 mod jobs;
 mod lineworks;
