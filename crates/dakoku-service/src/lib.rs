@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod corrections;
+pub mod csv_rows;
 pub mod departments;
 pub mod employees;
 pub mod error;

@@ -8,6 +8,7 @@
 //! form token (`csrf`), checked in constant time; the sign-in form, before any session, uses a
 //! double-submit token in its own cookie. Authorization is the service's, as for the API.
 
+mod admin;
 mod i18n;
 mod pages;
 
@@ -51,6 +52,13 @@ fn templates() -> Environment<'static> {
         ("team.html", include_str!("../templates/team.html")),
         ("approvals.html", include_str!("../templates/approvals.html")),
         ("exports.html", include_str!("../templates/exports.html")),
+        ("chart.html", include_str!("../templates/chart.html")),
+        ("employees.html", include_str!("../templates/employees.html")),
+        ("departments.html", include_str!("../templates/departments.html")),
+        ("close.html", include_str!("../templates/close.html")),
+        ("rules.html", include_str!("../templates/rules.html")),
+        ("integrations.html", include_str!("../templates/integrations.html")),
+        ("audit.html", include_str!("../templates/audit.html")),
     ] {
         env.add_template(name, source).expect("the built-in templates parse");
     }
@@ -76,6 +84,15 @@ pub fn router(service: Service) -> Router {
         .route("/approvals/months/{employee}/{month}/{action}", post(pages::decide_month))
         .route("/exports", get(pages::exports))
         .route("/exports/payroll", get(pages::download_payroll))
+        .route("/admin/employees", get(admin::employees).post(admin::create_employee))
+        .route("/admin/employees/import", post(admin::import_employees))
+        .route("/admin/departments", get(admin::departments).post(admin::create_department))
+        .route("/admin/close", get(admin::close))
+        .route("/admin/rules", get(admin::rules).post(admin::save_rule))
+        .route("/admin/calendar", post(admin::set_calendar_day))
+        .route("/admin/integrations", get(admin::integrations).post(admin::create_integration))
+        .route("/admin/integrations/{id}/test", post(admin::test_integration))
+        .route("/admin/audit", get(admin::audit))
         .route("/lang/{code}", get(set_language))
         .route("/static/app.css", get(stylesheet))
         .with_state(state)
@@ -192,6 +209,7 @@ impl Web {
                 "path": viewer.path,
                 "leads": matches!(role, "admin" | "hr" | "manager"),
                 "hr": matches!(role, "admin" | "hr"),
+                "admin": role == "admin",
                 "punches": viewer.session.actor.employee_id.is_some(),
             });
         }

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-fn hours(minutes: i64) -> String {
+pub(crate) fn hours(minutes: i64) -> String {
     if minutes == 0 {
         return String::new();
     }
@@ -84,6 +84,54 @@ fn punch_rows(punches: &[Punch], zone: Tz, lang: Lang) -> Vec<Value> {
         .iter()
         .map(|p| json!({"kind": word(lang, p.kind.as_str()), "time": p.at.with_timezone(&zone).format("%H:%M").to_string(), "source": p.source.as_str()}))
         .collect()
+}
+
+/// A stretch of a day: from and to (hours since local midnight) and whether it was work or a
+/// break.
+type Span = (f64, f64, &'static str);
+
+/// The working and break spans of a day (an open span runs to now).
+fn spans_of(punches: &[Punch], zone: Tz) -> Vec<Span> {
+    let hour = |t: DateTime<Utc>| {
+        let local = t.with_timezone(&zone).time();
+        f64::from(chrono::Timelike::num_seconds_from_midnight(&local)) / 3600.0
+    };
+    let mut spans = Vec::new();
+    let mut open: Option<(f64, &'static str)> = None;
+    for p in punches {
+        let at = hour(p.at);
+        if let Some((start, kind)) = open.take() {
+            spans.push((start, at, kind));
+        }
+        open = match p.kind {
+            PunchKind::ClockIn | PunchKind::BreakEnd => Some((at, "work")),
+            PunchKind::BreakStart => Some((at, "break")),
+            PunchKind::ClockOut => None,
+        };
+    }
+    if let Some((start, kind)) = open {
+        spans.push((start, hour(Utc::now()).max(start), kind));
+    }
+    spans
+}
+
+/// One row per person across the 24 hours of the day.
+fn timeline_chart(people: &[(String, Vec<Span>)]) -> Value {
+    let (label, width, row) = (140.0, 720.0, 24.0);
+    let x = |h: f64| label + h / 24.0 * (width - label - 10.0);
+    let rows: Vec<Value> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (name, spans))| {
+            let bars: Vec<Value> = spans
+                .iter()
+                .map(|(a, b, kind)| json!({"x": x(*a), "w": (x(*b) - x(*a)).max(2.0), "kind": kind}))
+                .collect();
+            json!({"y": i as f64 * row + 20.0, "name": name, "bars": bars})
+        })
+        .collect();
+    let ticks: Vec<Value> = (0..=24).step_by(3).map(|h| json!({"x": x(f64::from(h)), "h": h})).collect();
+    json!({"rows": rows, "ticks": ticks, "width": width, "height": people.len() as f64 * row + 30.0, "label": label})
 }
 
 #[derive(Deserialize, Default)]
@@ -373,6 +421,7 @@ pub async fn team(State(web): State<Web>, viewer: Viewer) -> Response {
         Err(e) => return web.error_page(viewer.lang, Some(&viewer), &e),
     };
     let mut rows = Vec::new();
+    let mut timeline = Vec::new();
     for person in people {
         let punches = match todays_punches(&web, &viewer, &person.id, zone).await {
             Ok(p) => p,
@@ -382,6 +431,7 @@ pub async fn team(State(web): State<Web>, viewer: Viewer) -> Response {
             .iter()
             .find(|p| p.kind == PunchKind::ClockIn)
             .map(|p| p.at.with_timezone(&zone).format("%H:%M").to_string());
+        timeline.push((person.name.clone(), spans_of(&punches, zone)));
         rows.push(json!({
             "id": person.id.to_string(),
             "name": person.name,
@@ -396,7 +446,8 @@ pub async fn team(State(web): State<Web>, viewer: Viewer) -> Response {
         viewer.lang,
         Some(&viewer),
         StatusCode::OK,
-        json!({"people": rows, "month": YearMonth::of(Utc::now().with_timezone(&zone).date_naive()).text()}),
+        json!({"people": rows, "month": YearMonth::of(Utc::now().with_timezone(&zone).date_naive()).text(),
+               "timeline": timeline_chart(&timeline)}),
     )
 }
 

@@ -4,15 +4,11 @@
 use super::service_error;
 use anyhow::Context;
 use dakoku_domain::IntegrationId;
-use dakoku_service::employees::{ImportReport, ImportRow};
-use dakoku_service::{Ctx, Service};
+use dakoku_service::employees::ImportReport;
+use dakoku_service::{csv_rows, Ctx, Service};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::process::ExitCode;
-
-const COLUMNS: &[&str] = &["code", "name", "email", "timezone", "department_code"];
-
-const LINK_COLUMNS: &[&str] = &["employee_code", "external_user_id"];
 
 fn progress_bar(len: usize, what: &str) -> ProgressBar {
     let progress = ProgressBar::new(len as u64);
@@ -42,17 +38,7 @@ fn conclude(file: &Path, report: &ImportReport, total: usize, skip_invalid: bool
 }
 
 pub async fn employees(service: &Service, ctx: &Ctx, file: &Path, skip_invalid: bool) -> anyhow::Result<ExitCode> {
-    let rows: Vec<ImportRow> = read_csv(file, COLUMNS, &["code", "name"])?
-        .into_iter()
-        .map(|(line, mut f)| ImportRow {
-            line,
-            department_code: f.pop().unwrap_or_default(),
-            timezone: f.pop().unwrap_or_default(),
-            email: f.pop().unwrap_or_default(),
-            name: f.pop().unwrap_or_default(),
-            code: f.pop().unwrap_or_default(),
-        })
-        .collect();
+    let rows = csv_rows::employee_rows(open(file)?).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let progress = progress_bar(rows.len(), "employees");
     let report = service
         .import_employees(ctx, &rows, skip_invalid, &|done| progress.set_position(done))
@@ -73,13 +59,7 @@ pub async fn links(
 ) -> anyhow::Result<ExitCode> {
     let integration =
         IntegrationId::parse(integration).with_context(|| format!("'{integration}' is not an integration id"))?;
-    let rows: Vec<(u64, String, String)> = read_csv(file, LINK_COLUMNS, LINK_COLUMNS)?
-        .into_iter()
-        .map(|(line, mut f)| {
-            let user = f.pop().unwrap_or_default();
-            (line, f.pop().unwrap_or_default(), user)
-        })
-        .collect();
+    let rows = csv_rows::link_rows(open(file)?).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let progress = progress_bar(rows.len(), "links");
     let report = service
         .import_links(ctx, &integration, &rows, skip_invalid, &|done| progress.set_position(done))
@@ -89,35 +69,6 @@ pub async fn links(
     Ok(conclude(file, &report, rows.len(), skip_invalid, "link(s)"))
 }
 
-/// The rows of a CSV file with a header row, as (line, the fields in `columns` order). Columns
-/// may come in any order and case; unknown ones and missing required ones are refused.
-fn read_csv(file: &Path, columns: &[&str], required: &[&str]) -> anyhow::Result<Vec<(u64, Vec<String>)>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_path(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let headers = reader.headers().with_context(|| format!("{}: no header row", file.display()))?.clone();
-    let position =
-        |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
-    for header in headers.iter() {
-        let header = header.trim_start_matches('\u{feff}');
-        if !columns.iter().any(|c| c.eq_ignore_ascii_case(header)) {
-            anyhow::bail!("{}:1: unknown column '{header}'; columns are {}", file.display(), columns.join(", "));
-        }
-    }
-    for required in required {
-        if position(required).is_none() {
-            anyhow::bail!("{}:1: the header row needs a '{required}' column", file.display());
-        }
-    }
-    let positions: Vec<Option<usize>> = columns.iter().map(|c| position(c)).collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.with_context(|| format!("{}: unreadable row", file.display()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let fields = positions.iter().map(|p| p.and_then(|c| record.get(c)).unwrap_or_default().to_owned()).collect();
-        rows.push((line, fields));
-    }
-    Ok(rows)
+fn open(file: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))
 }

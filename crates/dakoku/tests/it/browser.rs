@@ -274,6 +274,10 @@ async fn a_day_in_the_web_app_in_a_real_browser() {
         m.open("/team").await;
         m.shot(&format!("team-{lang}")).await;
     }
+    for lang in ["ja", "zh", "en"] {
+        h.language(lang, "/admin/close").await;
+        h.shot(&format!("close-{lang}")).await;
+    }
     e.sign_out().await;
     let login = tab("visitor").await;
     for lang in ["ja", "zh", "en"] {

@@ -5,6 +5,7 @@
 use crate::backend_test;
 use crate::helpers::TestApp;
 use crate::helpers::TestDb;
+use chrono::{Datelike, TimeZone};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -221,5 +222,127 @@ backend_test!(web_roles_reach_only_their_pages_and_people, |db: TestDb| async mo
     assert_eq!(e.get("/team").await.status, 403);
     assert_eq!(e.get("/approvals").await.status, 403);
     assert_eq!(e.get(&format!("/timesheet?employee={boss}")).await.status, 404);
+    app.shutdown().await;
+});
+
+impl Visitor {
+    pub async fn post_file(&mut self, path: &str, csrf: &str, csv: &str, skip_invalid: bool) -> Page {
+        let mut form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_owned())
+            .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("employees.csv"));
+        if skip_invalid {
+            form = form.text("skip_invalid", "1");
+        }
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", "ja")
+            .multipart(form)
+            .send()
+            .await
+            .expect("reachable");
+        self.keep(response).await
+    }
+}
+
+backend_test!(web_hr_and_admin_pages_import_close_rules_integrations_audit, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let t = app.admin_token.clone();
+    let admin = person(&app, "admin", None, None).await;
+    let hr = person(&app, "hr", None, None).await;
+    let mut a = Visitor::new(&app);
+    a.sign_in(&admin, PASSWORD).await;
+    let page = a.get("/admin/employees").await;
+    assert_eq!(page.status, 200);
+    let csrf = field(&page.body, "csrf");
+
+    // A CSV with a bad row: nothing is imported, and the page names the line and why.
+    let before = app.count("SELECT COUNT(*) FROM employees").await;
+    let csv = "code,name,email\nC1,青木,aoki@acme.example\nC2,井上,\nC 3,上田,not-an-address\n";
+    let refused = a.post_file("/admin/employees/import", &csrf, csv, false).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("<td>4</td>") && refused.body.contains("code"), "{}", refused.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM employees").await, before);
+    let partial = a.post_file("/admin/employees/import", &csrf, csv, true).await;
+    assert!(partial.body.contains("data-imported=\"2\""), "{}", partial.body);
+    let unknown_column = a.post_file("/admin/employees/import", &csrf, "code,name,salary\nX,Y,1\n", false).await;
+    assert!(unknown_column.body.contains("salary"), "{}", unknown_column.body);
+
+    // One person works 12-hour days all last month: over the 45-hour line, flagged and drawn red.
+    let worker = app.create_employee(&t, "OT1", None).await;
+    let zone = chrono_tz::Asia::Tokyo;
+    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    let last =
+        chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first") - chrono::Duration::days(1);
+    let month = last.format("%Y-%m").to_string();
+    let mut days = 0;
+    for day in 1..=last.day() {
+        let date = chrono::NaiveDate::from_ymd_opt(last.year(), last.month(), day).expect("date");
+        if date.weekday().num_days_from_monday() >= 5 || days == 20 {
+            continue;
+        }
+        days += 1;
+        for (kind, hour) in [("clock_in", 8), ("clock_out", 20)] {
+            let at = zone.with_ymd_and_hms(date.year(), date.month(), date.day(), hour, 0, 0).single().expect("t");
+            app.post(&t, "/api/v1/punches", json!({"employee_id": worker, "kind": kind, "at": at.to_rfc3339()}))
+                .await
+                .expect(201);
+        }
+    }
+    let close = a.get(&format!("/admin/close?month={month}")).await;
+    assert_eq!(close.status, 200);
+    assert!(close.body.contains("月45時間超") && close.body.contains("class=\"bar over\""), "{}", close.body);
+
+    // Work rules: broken JSON is shown back with the reason; a calendar day is kept.
+    let rules = a.get("/admin/rules").await;
+    let csrf = field(&rules.body, "csrf");
+    let broken = a.post("/admin/rules", &[("csrf", &csrf), ("layer", "{not json")]).await;
+    assert_eq!(broken.status, 422);
+    assert!(broken.body.contains("JSON") && broken.body.contains("{not json"));
+    let saved = a.post("/admin/rules", &[("csrf", &csrf), ("layer", "{}")]).await;
+    assert_eq!(saved.location.as_deref(), Some("/admin/rules?done=saved"));
+    let next_year = today.year() + 1;
+    let date = format!("{next_year}-01-02");
+    a.post("/admin/calendar", &[("csrf", &csrf), ("date", &date), ("kind", "company"), ("name", "年始休暇")]).await;
+    assert!(a.get("/admin/rules").await.body.contains("年始休暇"));
+
+    // Integrations: a WeCom app with generated callback secrets shown once, then its test.
+    let created = a
+        .post(
+            "/admin/integrations",
+            &[
+                ("csrf", &csrf),
+                ("platform", "wecom"),
+                ("name", "企业微信"),
+                ("corp_id", "ww1"),
+                ("agent_id", "1000002"),
+                ("secret", "s3cr3t-value"),
+                ("token", "generate"),
+                ("encoding_aes_key", "generate"),
+                ("api_base_url", "http://127.0.0.1:9/cgi-bin"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let shown = created.body.replace("&#x2f;", "/");
+    assert!(shown.contains("/hooks/wecom/") && shown.contains("encoding_aes_key"), "{shown}");
+    assert!(!created.body.contains("s3cr3t-value"), "a secret typed in is never shown back");
+    let id = app.list_all(&t, "/api/v1/integrations").await[0]["id"].as_str().expect("id").to_owned();
+    let tested = a.post(&format!("/admin/integrations/{id}/test"), &[("csrf", &csrf)]).await;
+    assert!(tested.body.contains("token") && tested.body.contains("✗"), "{}", tested.body);
+    let listed = a.get("/admin/integrations").await;
+    assert!(!listed.body.contains("s3cr3t-value"));
+
+    // The audit log shows what was done.
+    let audit = a.get("/admin/audit").await;
+    assert!(audit.body.contains("employee.create") && audit.body.contains("integration.create"), "{}", audit.body);
+
+    // HR closes months but does not manage integrations or read the audit log.
+    let mut h = Visitor::new(&app);
+    h.sign_in(&hr, PASSWORD).await;
+    assert_eq!(h.get(&format!("/admin/close?month={month}")).await.status, 200);
+    assert_eq!(h.get("/admin/integrations").await.status, 403);
+    assert_eq!(h.get("/admin/audit").await.status, 403);
     app.shutdown().await;
 });
