@@ -83,6 +83,17 @@ impl Service {
         Ok((format!("{}/password/{token}", self.public_url.trim_end_matches('/')), expires_at))
     }
 
+    /// A password link for the user with this e-mail in the caller's organisation (admins).
+    pub async fn issue_password_link_by_email(&self, ctx: &Ctx, email: &str) -> ServiceResult<(String, DateTime<Utc>)> {
+        let mut conn = self.db.conn().await?;
+        let found = web::users_by_email(&mut conn, email.trim()).await?;
+        drop(conn);
+        let Some((user, _)) = found.into_iter().find(|(u, _)| &u.org_id == ctx.org()) else {
+            return Err(ServiceError::NotFound(format!("no user with e-mail {email}")));
+        };
+        self.issue_password_link(ctx, &user.id).await
+    }
+
     /// Sets the password of the link's user and ends their sessions. The link works once.
     pub async fn set_password_with_link(&self, link: &str, password: &str) -> ServiceResult<()> {
         if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 1024 {

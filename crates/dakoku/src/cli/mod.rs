@@ -36,6 +36,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a single-use link (72 hours) with which a user sets their web password.
+    PasswordLink {
+        #[arg(long)]
+        email: String,
+        /// The organisation; may be left out when there is only one.
+        #[arg(long)]
+        org: Option<String>,
+    },
     /// Bulk import.
     Import {
         #[command(subcommand)]
@@ -193,7 +201,17 @@ pub async fn main() -> anyhow::Result<ExitCode> {
                 println!("admin         {}", done.admin.email);
                 println!("admin token   {}", done.admin_token);
                 println!("Keep the token safe: it is shown only now.");
+                let ctx = dakoku_service::Ctx::cli(done.organization.id.clone());
+                let (link, _) = service.issue_password_link(&ctx, &done.admin.id).await.map_err(service_error)?;
+                println!("web sign-in   set the admin's password at {link}");
             }
+        }
+        Command::PasswordLink { email, org } => {
+            let service = crate::open_service(&config).await?;
+            let ctx = cli_ctx(&service, org.as_deref()).await?;
+            let (link, expires_at) = service.issue_password_link_by_email(&ctx, &email).await.map_err(service_error)?;
+            println!("{link}");
+            eprintln!("valid until {expires_at}; it works once");
         }
         Command::Import { what: ImportWhat::Employees { file, org, skip_invalid } } => {
             let service = crate::open_service(&config).await?;
