@@ -72,6 +72,7 @@ pub fn router(service: Service) -> Router {
     Router::new()
         .route("/", get(pages::punch_page))
         .route("/punch", post(pages::punch))
+        .route("/link-code", post(pages::link_code))
         .route("/login", get(pages::login_page).post(pages::sign_in))
         .route("/logout", post(pages::sign_out))
         .route("/password/{token}", get(pages::password_page).post(pages::set_password))

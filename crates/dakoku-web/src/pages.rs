@@ -202,6 +202,33 @@ pub async fn punch(State(web): State<Web>, viewer: Viewer, Form(form): Form<Punc
     }
 }
 
+/// A one-time code to send to a chat bot (LINE WORKS, WeCom, DingTalk) to link that chat
+/// account to oneself; shown once.
+pub async fn link_code(State(web): State<Web>, viewer: Viewer, Form(form): Form<CsrfForm>) -> Response {
+    if !viewer.form_ok(&form.csrf) {
+        return web.stale_form(&viewer);
+    }
+    let Some(employee) = viewer.session.actor.employee_id.clone() else { return redirect("/") };
+    let zone = match zone(&web, &viewer).await {
+        Ok(z) => z,
+        Err(page) => return page,
+    };
+    match web.service.issue_link_code(&viewer.ctx(), &employee).await {
+        Ok(issued) => {
+            let until = issued.expires_at.with_timezone(&zone).format("%H:%M").to_string();
+            let message = word(viewer.lang, "link_code_issued").replace("{until}", &until);
+            web.page(
+                "message.html",
+                viewer.lang,
+                Some(&viewer),
+                StatusCode::CREATED,
+                json!({"title": word(viewer.lang, "link_chat"), "message": message, "code": issued.code}),
+            )
+        }
+        Err(e) => web.error_page(viewer.lang, Some(&viewer), &e),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct MonthQuery {
     month: Option<String>,

@@ -156,6 +156,13 @@ backend_test!(web_sign_in_sessions_csrf_throttling_and_escaping, |db: TestDb| as
     assert_eq!(punched.location.as_deref(), Some("/?done=recorded"));
     assert_eq!(app.count("SELECT COUNT(*) FROM punches WHERE source = 'web'").await, 1);
 
+    // A one-time code to link a chat account, shown once.
+    let issued = visitor.post("/link-code", &[("csrf", &csrf)]).await;
+    assert_eq!(issued.status, 201);
+    let code = issued.body.split("id=\"link-code\">").nth(1).and_then(|rest| rest.get(..8)).unwrap_or_default();
+    assert!(code.chars().all(|c| c.is_ascii_digit()) && code.len() == 8, "{}", issued.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM link_codes").await, 1);
+
     let sheet = visitor.get("/timesheet").await;
     let shown = sheet.body.lines().find(|l| l.contains("<h1>")).unwrap_or_default();
     assert!(sheet.body.contains("&lt;script&gt;alert("), "the name is escaped: {shown}");
