@@ -3,6 +3,7 @@
 //! Every action goes through the same use cases as the API, which check the role.
 
 use crate::i18n::word;
+use crate::pages::Done;
 use crate::{redirect, Viewer, Web};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -38,11 +39,6 @@ async fn department_names(web: &Web, viewer: &Viewer) -> Result<Vec<(String, Str
         Ok(list) => Ok(list.items.into_iter().map(|d| (d.id.to_string(), d.name)).collect()),
         Err(e) => Err(web.error_page(viewer.lang, Some(viewer), &e)),
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct Done {
-    done: Option<String>,
 }
 
 pub async fn employees(State(web): State<Web>, viewer: Viewer, Query(done): Query<Done>) -> Response {

@@ -134,9 +134,10 @@ fn timeline_chart(people: &[(String, Vec<Span>)]) -> Value {
     json!({"rows": rows, "ticks": ticks, "width": width, "height": people.len() as f64 * row + 30.0, "label": label})
 }
 
+/// What a page was redirected back after, to say so (`?done=…`).
 #[derive(Deserialize, Default)]
 pub struct Done {
-    done: Option<String>,
+    pub done: Option<String>,
 }
 
 pub async fn punch_page(State(web): State<Web>, viewer: Viewer, Query(done): Query<Done>) -> Response {
