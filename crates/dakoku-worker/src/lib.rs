@@ -233,6 +233,10 @@ impl Worker {
             if let Err(e) = dakoku_store::chat::purge_calls(&mut conn, month_ago).await {
                 tracing::warn!(error = %e, "could not purge the old operation log");
             }
+            // Expired web sessions and links, and failed sign-ins older than a week.
+            if let Err(e) = dakoku_store::web::purge(&mut conn, dakoku_store::from_micros(now), cutoff).await {
+                tracing::warn!(error = %e, "could not purge expired web sessions");
+            }
         }
         if let Err(e) = jobs::purge_done(&self.service.db, now - 7 * day).await {
             tracing::warn!(error = %e, "could not purge finished jobs");
