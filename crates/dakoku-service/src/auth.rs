@@ -4,7 +4,7 @@
 use crate::{Service, ServiceError, ServiceResult};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use dakoku_domain::{Actor, Role};
+use dakoku_domain::{Actor, Role, User};
 use dakoku_store::{departments, users, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -36,21 +36,27 @@ impl Service {
             Err(e) => return Err(e.into()),
         };
         users::touch_token(&mut conn, &token.id).await?;
-        let role = token.role.min(user.role);
-        let managed_root = user.manages_department_id.filter(|_| role == Role::Manager);
-        let managed_departments = match &managed_root {
-            Some(root) => departments::subtree(&mut conn, &user.org_id, root).await?.into_iter().collect(),
-            None => Default::default(),
-        };
-        Ok(Actor {
-            org_id: user.org_id,
-            user_id: user.id,
-            role,
-            employee_id: user.employee_id,
-            managed_root,
-            managed_departments,
-        })
+        actor_of(&mut conn, user, token.role).await
     }
+}
+
+/// Who a user is acting as, with at most the role `role`: for a manager, with the departments
+/// of the subtree they manage.
+pub(crate) async fn actor_of(conn: &mut dakoku_store::Conn, user: User, role: Role) -> ServiceResult<Actor> {
+    let role = role.min(user.role);
+    let managed_root = user.manages_department_id.filter(|_| role == Role::Manager);
+    let managed_departments = match &managed_root {
+        Some(root) => departments::subtree(conn, &user.org_id, root).await?.into_iter().collect(),
+        None => Default::default(),
+    };
+    Ok(Actor {
+        org_id: user.org_id,
+        user_id: user.id,
+        role,
+        employee_id: user.employee_id,
+        managed_root,
+        managed_departments,
+    })
 }
 
 #[cfg(test)]

@@ -229,13 +229,11 @@ impl Service {
         org: &Organization,
         audience: &Audience,
     ) -> ServiceResult<Vec<Employee>> {
-        let mut linked = Vec::new();
-        for id in audience.users.keys() {
-            let employee = employees::get(conn, &org.id, id).await?;
-            if employee.status == EmployeeStatus::Active {
-                linked.push(employee);
-            }
-        }
+        let mut linked: Vec<Employee> = employees::all(conn, &org.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.status == EmployeeStatus::Active && audience.users.contains_key(&e.id))
+            .collect();
         linked.sort_by(|a, b| a.code.cmp(&b.code));
         Ok(linked)
     }

@@ -1015,10 +1015,9 @@ impl Service {
         for b in local.base.iter().filter(|b| b.kind == DEPARTMENT) {
             pairings.pair(&b.local_id, &b.remote_id);
         }
-        let codes: HashMap<&str, &str> = local.employees.iter().map(|e| (e.id.as_str(), e.code.as_str())).collect();
         let changes = report.plan.changes.clone();
         for change in changes {
-            match self.step(integration, port, &mut pairings, &codes, &change).await {
+            match self.step(integration, port, &mut pairings, &change).await {
                 Ok(()) => report.applied += 1,
                 Err(StepError::Skip(error)) => report.failed.push(Failure { change, error }),
                 Err(StepError::Stop(stop)) => return Err(stop),
@@ -1037,7 +1036,6 @@ impl Service {
         integration: &OpenIntegration,
         port: &dyn crate::platform::PlatformPort,
         pairings: &mut Pairings,
-        codes: &HashMap<&str, &str>,
         change: &Change,
     ) -> Result<(), StepError> {
         let ctx = integration_ctx(integration);
@@ -1130,16 +1128,18 @@ impl Service {
             }
             (Target::Platform, MEMBER, Action::Create) => {
                 shape.parent = pairings.remote_parent(&shape.parent).map_err(StepError::Skip)?;
-                let user_id = codes.get(local_id.as_str()).map(|c| c.to_string()).unwrap_or(remote_id.clone());
+                // The plan proposes the employee code as the user id.
                 let write = DirectoryWrite::CreateMember {
-                    user_id: user_id.clone(),
+                    user_id: remote_id.clone(),
                     name: shape.name.clone(),
                     department_id: shape.parent.clone(),
                     email: change.email.clone(),
                     mobile: shape.mobile.clone(),
                 };
                 // The platform may choose the id itself.
-                remote_id = port.write_directory(self, integration, &write).await?.unwrap_or(user_id);
+                if let Some(chosen) = port.write_directory(self, integration, &write).await? {
+                    remote_id = chosen;
+                }
                 self.link(&ctx, id, &local_id, &remote_id).await?;
             }
             (Target::Platform, MEMBER, Action::Update) => {

@@ -238,12 +238,11 @@ impl Service {
                 summary.unlinked += 1;
                 continue;
             };
-            let known = dakoku_store::punches::find_by_event(&mut tx, &integration.stored.id, &record.record_id).await;
-            if known.is_err()
-                && dakoku_store::punches::exists_in_second(&mut tx, &integration.stored.org_id, &employee, record.at)
-                    .await?
+            // Already here: pulled before (its punch is at that second), or a punch made
+            // elsewhere that dakoku wrote into the platform and now reads back.
+            if dakoku_store::punches::exists_in_second(&mut tx, &integration.stored.org_id, &employee, record.at)
+                .await?
             {
-                // A punch made elsewhere that dakoku wrote into the platform, read back.
                 summary.already_stored += 1;
                 continue;
             }

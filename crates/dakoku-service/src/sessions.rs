@@ -10,8 +10,8 @@ use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
-use dakoku_domain::{Actor, Role, User, UserId};
-use dakoku_store::{departments, users, web, StoreError};
+use dakoku_domain::{Actor, User, UserId};
+use dakoku_store::{users, web, StoreError};
 
 /// How long a session lasts from sign-in.
 pub const SESSION_HOURS: i64 = 12;
@@ -162,19 +162,7 @@ impl Service {
             Err(e) => return Err(e.into()),
         };
         let user = users::get_user(&mut conn, &stored.org_id, &stored.user_id).await?;
-        let managed_root = user.manages_department_id.clone().filter(|_| user.role == Role::Manager);
-        let managed_departments = match &managed_root {
-            Some(root) => departments::subtree(&mut conn, &user.org_id, root).await?.into_iter().collect(),
-            None => Default::default(),
-        };
-        let actor = Actor {
-            org_id: user.org_id.clone(),
-            user_id: user.id.clone(),
-            role: user.role,
-            employee_id: user.employee_id.clone(),
-            managed_root,
-            managed_departments,
-        };
+        let actor = crate::auth::actor_of(&mut conn, user.clone(), user.role).await?;
         Ok(Some(WebSession { actor, user, csrf_token: stored.csrf_token }))
     }
 

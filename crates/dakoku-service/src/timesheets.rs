@@ -528,6 +528,21 @@ impl Service {
     }
 
     /// Moves a month through its workflow. `action` is `submit`, `approve` or `send-back`.
+    /// The months submitted by the employees the actor may see, waiting for a decision.
+    pub async fn submitted_months(&self, ctx: &Ctx) -> ServiceResult<Vec<(EmployeeId, YearMonth)>> {
+        let mut conn = self.db.conn().await?;
+        let mut waiting = Vec::new();
+        for (employee, month) in store::submitted_months(&mut conn, ctx.org()).await? {
+            let Some(month) = YearMonth::parse(&month) else { continue };
+            match visible_employee(&mut conn, ctx, &employee).await {
+                Ok(_) => waiting.push((employee, month)),
+                Err(ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(waiting)
+    }
+
     pub async fn month_action(
         &self,
         ctx: &Ctx,

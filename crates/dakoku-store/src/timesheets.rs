@@ -343,6 +343,18 @@ pub async fn month_state(conn: &mut Conn, org: &OrgId, employee: &EmployeeId, mo
     })
 }
 
+/// Every (employee, month) of the organisation that waits for a decision, oldest month first.
+pub async fn submitted_months(conn: &mut Conn, org: &OrgId) -> Result<Vec<(EmployeeId, String)>> {
+    let rows = sqlx::query(
+        "SELECT employee_id, month FROM timesheet_months WHERE org_id = $1 AND status = 'submitted'
+         ORDER BY month, employee_id",
+    )
+    .bind(org.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok((EmployeeId::from_db(r.try_get("employee_id")?), r.try_get("month")?))).collect()
+}
+
 /// The days and summary frozen when the month was approved, if it is approved.
 pub async fn month_snapshot(
     conn: &mut Conn,

@@ -255,34 +255,23 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("absent", "欠勤", "缺勤", "absent"),
 ];
 
-/// Every word of one language.
-pub fn table(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    WORDS
-        .iter()
-        .map(|(key, ja, zh, en)| {
-            (
-                *key,
-                match lang {
-                    Lang::Ja => *ja,
-                    Lang::Zh => *zh,
-                    Lang::En => *en,
-                },
-            )
-        })
-        .collect()
+/// An entry's word in one language.
+fn pick(lang: Lang, (_, ja, zh, en): &(&str, &'static str, &'static str, &'static str)) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
 }
 
-/// One word (the key itself if it is missing, so a gap shows instead of breaking the page).
+/// Every word of one language.
+pub fn table(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    WORDS.iter().map(|entry| (entry.0, pick(lang, entry))).collect()
+}
+
+/// One word ("?" if the key is missing, so a gap shows instead of breaking the page).
 pub fn word(lang: Lang, key: &str) -> &'static str {
-    WORDS
-        .iter()
-        .find(|(k, ..)| *k == key)
-        .map(|(_, ja, zh, en)| match lang {
-            Lang::Ja => *ja,
-            Lang::Zh => *zh,
-            Lang::En => *en,
-        })
-        .unwrap_or("?")
+    WORDS.iter().find(|entry| entry.0 == key).map(|entry| pick(lang, entry)).unwrap_or("?")
 }
 
 #[cfg(test)]

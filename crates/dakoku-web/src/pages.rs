@@ -512,21 +512,23 @@ pub async fn approvals(State(web): State<Web>, viewer: Viewer, Query(done): Quer
             })
         })
         .collect();
-    // Months submitted this month or last, by the people in reach.
-    let this_month = YearMonth::of(Utc::now().with_timezone(&zone).date_naive());
+    // Months waiting for a decision, by the people in reach (never one's own).
+    let waiting = match web.service.submitted_months(&ctx).await {
+        Ok(w) => w,
+        Err(e) => return web.error_page(viewer.lang, Some(&viewer), &e),
+    };
     let mut months = Vec::new();
-    for person in people.iter().filter(|p| viewer.session.actor.employee_id.as_ref() != Some(&p.id)) {
-        for month in [this_month.previous(), this_month] {
-            match web.service.timesheet(&ctx, &person.id, month).await {
-                Ok(sheet) if sheet.state.status == "submitted" => months.push(json!({
-                    "employee_id": person.id.to_string(), "employee": person.name, "month": month.text(),
-                    "worked": hours(sheet.summary.totals.worked_minutes), "overtime": hours(sheet.summary.totals.overtime_minutes),
-                    "anomaly_days": sheet.summary.totals.anomaly_days,
-                })),
-                Ok(_) => {}
-                Err(e) => return web.error_page(viewer.lang, Some(&viewer), &e),
-            }
-        }
+    for (employee, month) in waiting.into_iter().filter(|(e, _)| viewer.session.actor.employee_id.as_ref() != Some(e)) {
+        let sheet = match web.service.timesheet(&ctx, &employee, month).await {
+            Ok(sheet) => sheet,
+            Err(e) => return web.error_page(viewer.lang, Some(&viewer), &e),
+        };
+        let totals = &sheet.summary.totals;
+        months.push(json!({
+            "employee_id": employee.to_string(), "employee": sheet.employee.name, "month": month.text(),
+            "worked": hours(totals.worked_minutes), "overtime": hours(totals.overtime_minutes),
+            "anomaly_days": totals.anomaly_days,
+        }));
     }
     let flash = done.done.as_deref().filter(|d| *d == "decided").map(|_| word(viewer.lang, "decided_ok"));
     web.page(

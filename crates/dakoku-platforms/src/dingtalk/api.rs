@@ -5,11 +5,10 @@
 //! 200 with an `errcode`; `88` carries the real code in `sub_code`.
 
 pub use crate::client::Payload;
+use crate::client::{read_json, Call, TokenApi};
 use crate::error::ApiError;
 use crate::msgcrypt::{CryptoError, MsgCrypt};
-use crate::pace::Pacer;
 use crate::settings;
-use crate::tokens::TokenCache;
 use chrono::Utc;
 use dakoku_domain::IntegrationId;
 use dakoku_service::integrations::OpenIntegration;
@@ -94,9 +93,7 @@ fn classify(status: u16, body: &Value) -> Option<ApiError> {
 }
 
 pub struct DingTalk {
-    pub(crate) http: reqwest::Client,
-    pacer: Pacer,
-    tokens: TokenCache,
+    pub(crate) api: TokenApi,
 }
 
 impl Default for DingTalk {
@@ -107,33 +104,36 @@ impl Default for DingTalk {
 
 impl DingTalk {
     pub fn new() -> Self {
-        Self { http: crate::client::http(), pacer: Pacer::default(), tokens: TokenCache::default() }
+        Self { api: TokenApi::default() }
     }
 
     /// Asks `gettoken` for a token.
     pub async fn request_token(&self, creds: &Credentials) -> Result<(String, chrono::DateTime<Utc>), ApiError> {
         let response = self
+            .api
             .http
             .get(format!("{}/gettoken", creds.oapi_base_url))
             .query(&[("appkey", creds.app_key.as_str()), ("appsecret", creds.app_secret.as_str())])
             .send()
             .await
             .map_err(|e| ApiError::Unavailable(format!("cannot reach DingTalk: {e}")))?;
-        let (status, body) = read(response).await?;
-        if let Some(error) = classify(status, &body) {
-            return Err(match error {
-                ApiError::Refused { code, description, .. } | ApiError::Auth { error: code, description, .. } => {
-                    ApiError::Auth { status, error: code, description }
-                }
-                ApiError::Unauthorized(m) => ApiError::Auth { status, error: "40001".into(), description: m },
-                other => other,
-            });
+        let (status, body) = read_json(response, "DingTalk").await?;
+        match classify(status, &body) {
+            None => {}
+            // A wrong AppKey or AppSecret: say so in the platform's words.
+            Some(ApiError::Refused { code, description, .. }) => {
+                return Err(ApiError::Auth { status, error: code, description })
+            }
+            Some(ApiError::Unauthorized(description)) => {
+                return Err(ApiError::Auth { status, error: "token".into(), description })
+            }
+            Some(other) => return Err(other),
         }
         crate::client::granted_token(&body)
     }
 
-    /// One API call with the shared token: paced, the token fetched again once when DingTalk
-    /// refuses it, throttling waited out briefly. Returns the JSON of a call that succeeded.
+    /// One API call with the shared token (see [`TokenApi::call`]); throttling is waited out
+    /// 1 s, 2 s and 4 s (DingTalk's windows are a second) before the job queue takes over.
     pub async fn call(
         &self,
         service: &Service,
@@ -142,69 +142,16 @@ impl DingTalk {
         path: &str,
         payload: Payload<'_>,
     ) -> Result<Value, ApiError> {
-        let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
-        let mut refreshed = false;
-        let mut throttled = 0;
-        loop {
-            let token = self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await?;
-            self.pacer.wait(&format!("{integration} {path}"), creds.calls_per_minute).await;
-            let started = std::time::Instant::now();
-            let url = format!("{}{path}", creds.oapi_base_url);
-            let with_token = [("access_token", token.token.as_str())];
-            let sent = match payload {
-                Payload::Json(body) => self.http.post(url).query(&with_token).json(body),
-                Payload::Query(query) => self.http.get(url).query(&with_token).query(query),
-            }
-            .send()
-            .await;
-            let answer = match sent {
-                Ok(response) => read(response).await,
-                Err(e) => Err(ApiError::Unavailable(format!("cannot reach DingTalk: {e}"))),
-            };
-            let verdict = match &answer {
-                Ok((status, body)) => classify(*status, body),
-                Err(_) => None,
-            };
-            let outcome = match (&answer, &verdict) {
-                (Ok(_), None) => Ok(()),
-                (Ok(_), Some(e)) => Err(e.to_string()),
-                (Err(e), _) => Err(e.to_string()),
-            };
-            service.log_platform_call(integration, path, outcome, started.elapsed()).await;
-            let (_, body) = answer?;
-            match verdict {
-                None => return Ok(body),
-                Some(ApiError::Unauthorized(_)) if !refreshed => {
-                    tracing::info!(%integration, "DingTalk refused the token; fetching a new one");
-                    let _ = service.forget_platform_token(integration, &token).await;
-                    refreshed = true;
-                }
-                Some(ApiError::RateLimited { after }) if throttled < THROTTLE_RETRIES && after.as_secs() <= 1 => {
-                    tokio::time::sleep(Duration::from_secs(1 << throttled)).await;
-                    throttled += 1;
-                }
-                Some(ApiError::RateLimited { after }) => {
-                    return Err(ApiError::RateLimited { after: after.max(Duration::from_secs(60)) })
-                }
-                Some(other) => return Err(other),
-            }
-        }
-    }
-}
-
-/// The status and JSON of an answer. A deny page or gateway error that is not JSON is read as
-/// unavailability.
-async fn read(response: reqwest::Response) -> Result<(u16, Value), ApiError> {
-    let status = response.status().as_u16();
-    let text = response.text().await.map_err(|e| ApiError::Unavailable(format!("DingTalk's answer broke off: {e}")))?;
-    match serde_json::from_str(&text) {
-        Ok(body) => Ok((status, body)),
-        Err(_) if status >= 500 || status == 429 => {
-            Err(ApiError::Unavailable(format!("DingTalk answered HTTP {status}")))
-        }
-        Err(_) => {
-            Err(ApiError::Unavailable(format!("DingTalk answered HTTP {status} with something that is not JSON")))
-        }
+        let call = Call {
+            platform: "DingTalk",
+            base_url: &creds.oapi_base_url,
+            path,
+            payload,
+            per_minute: creds.calls_per_minute,
+            verdict: classify,
+            throttle_retries: THROTTLE_RETRIES,
+        };
+        self.api.call(service, integration, call, || self.request_token(creds)).await
     }
 }
 

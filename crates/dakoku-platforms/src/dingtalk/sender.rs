@@ -100,7 +100,7 @@ impl DingTalk {
         body: &Value,
     ) -> Result<(), ApiError> {
         let started = std::time::Instant::now();
-        let sent = self.http.post(url).json(body).send().await;
+        let sent = self.api.http.post(url).json(body).send().await;
         let result = match sent {
             Ok(response) if response.status().is_success() => {
                 let answer: Value = response.json().await.unwrap_or(Value::Null);

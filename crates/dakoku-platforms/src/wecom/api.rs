@@ -2,13 +2,11 @@
 //! again on 40014 / 42001 / 40001), `message/send` for replies. WeCom answers HTTP 200 with an
 //! `errcode`; decisions are made on the code alone.
 
-use crate::client::Payload;
+use crate::client::{read_json, Call, Payload, TokenApi};
 use crate::error::ApiError;
 use crate::msgcrypt::{CryptoError, MsgCrypt};
-use crate::pace::Pacer;
 use crate::render::truncate_bytes;
 use crate::settings;
-use crate::tokens::TokenCache;
 use chrono::Utc;
 use dakoku_domain::IntegrationId;
 use dakoku_service::chat::{ChatReply, OutgoingMessage};
@@ -77,9 +75,7 @@ fn classify(code: i64, message: &str) -> ApiError {
 }
 
 pub struct WeCom {
-    http: reqwest::Client,
-    pacer: Pacer,
-    tokens: TokenCache,
+    pub(crate) api: TokenApi,
 }
 
 impl Default for WeCom {
@@ -88,30 +84,40 @@ impl Default for WeCom {
     }
 }
 
+/// A WeCom answer: HTTP 200 with `errcode` 0, or what the code means.
+fn verdict(status: u16, body: &Value) -> Option<ApiError> {
+    if !(200..300).contains(&status) {
+        return Some(ApiError::Unavailable(format!("WeCom answered HTTP {status}")));
+    }
+    let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+    let message = body.get("errmsg").and_then(Value::as_str).unwrap_or_default();
+    (code != 0).then(|| classify(code, message))
+}
+
 impl WeCom {
     pub fn new() -> Self {
-        Self { http: crate::client::http(), pacer: Pacer::default(), tokens: TokenCache::default() }
+        Self { api: TokenApi::default() }
     }
 
     /// Asks `gettoken` for a new token.
     pub async fn request_token(&self, creds: &Credentials) -> Result<(String, chrono::DateTime<Utc>), ApiError> {
         let response = self
+            .api
             .http
             .get(format!("{}/gettoken", creds.api_base_url))
             .query(&[("corpid", creds.corp_id.as_str()), ("corpsecret", creds.secret.as_str())])
             .send()
             .await
             .map_err(|e| ApiError::Unavailable(format!("cannot reach WeCom: {e}")))?;
-        let body = read(response).await?;
-        let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
-        if code != 0 {
-            let message = body.get("errmsg").and_then(Value::as_str).unwrap_or_default();
-            return Err(match classify(code, message) {
-                ApiError::Unauthorized(_) => {
-                    ApiError::Auth { status: 200, error: code.to_string(), description: message.to_owned() }
-                }
-                other => other,
-            });
+        let (status, body) = read_json(response, "WeCom").await?;
+        match verdict(status, &body) {
+            None => {}
+            Some(ApiError::Unauthorized(description)) => {
+                let code = body.get("errcode").and_then(Value::as_i64).unwrap_or_default().to_string();
+                let description = body.get("errmsg").and_then(Value::as_str).map(str::to_owned).unwrap_or(description);
+                return Err(ApiError::Auth { status, error: code, description });
+            }
+            Some(other) => return Err(other),
         }
         crate::client::granted_token(&body)
     }
@@ -140,8 +146,8 @@ impl WeCom {
         self.request(service, integration, creds, path, Payload::Query(query)).await
     }
 
-    /// One API call with the shared token, paced, fetched again once when WeCom says the token
-    /// is invalid or expired. Returns the JSON answer of a call that succeeded (`errcode` 0).
+    /// One API call with the shared token (see [`TokenApi::call`]): a WeCom throttle waits for
+    /// the job queue, which tries again a minute later.
     async fn request(
         &self,
         service: &Service,
@@ -150,47 +156,16 @@ impl WeCom {
         path: &str,
         payload: Payload<'_>,
     ) -> Result<Value, ApiError> {
-        let unavailable = |e: dakoku_service::ServiceError| ApiError::Unavailable(format!("token store: {e}"));
-        let mut refreshed = false;
-        loop {
-            let token = self.tokens.get(service, integration, unavailable, || self.request_token(creds)).await?;
-            self.pacer.wait(&format!("{integration} {path}"), creds.calls_per_minute).await;
-            let started = std::time::Instant::now();
-            let url = format!("{}{path}", creds.api_base_url);
-            let with_token = [("access_token", token.token.as_str())];
-            let sent = match payload {
-                Payload::Json(body) => self.http.post(url).query(&with_token).json(body),
-                Payload::Query(query) => self.http.get(url).query(&with_token).query(query),
-            }
-            .send()
-            .await;
-            let answer = match sent {
-                Ok(response) => read(response).await,
-                Err(e) => Err(ApiError::Unavailable(format!("cannot reach WeCom: {e}"))),
-            };
-            let code = answer.as_ref().ok().and_then(|a| a.get("errcode")).and_then(Value::as_i64).unwrap_or(0);
-            let outcome = match (&answer, code) {
-                (Ok(_), 0) => Ok(()),
-                (Ok(a), code) => {
-                    Err(format!("errcode {code}: {}", a.get("errmsg").and_then(Value::as_str).unwrap_or_default()))
-                }
-                (Err(e), _) => Err(e.to_string()),
-            };
-            service.log_platform_call(integration, path, outcome, started.elapsed()).await;
-            let answer = answer?;
-            if code == 0 {
-                return Ok(answer);
-            }
-            let message = answer.get("errmsg").and_then(Value::as_str).unwrap_or_default().to_owned();
-            match classify(code, &message) {
-                ApiError::Unauthorized(_) if !refreshed => {
-                    tracing::info!(%integration, code, "WeCom refused the token; fetching a new one");
-                    let _ = service.forget_platform_token(integration, &token).await;
-                    refreshed = true;
-                }
-                other => return Err(other),
-            }
-        }
+        let call = Call {
+            platform: "WeCom",
+            base_url: &creds.api_base_url,
+            path,
+            payload,
+            per_minute: creds.calls_per_minute,
+            verdict,
+            throttle_retries: 0,
+        };
+        self.api.call(service, integration, call, || self.request_token(creds)).await
     }
 
     /// Sends a reply as an app text message to the member.
@@ -203,18 +178,10 @@ impl WeCom {
         let creds = Credentials::of(integration)?;
         // Over the per-member limit WeCom answers ok and delivers nothing: never go over it.
         let member = format!("{} member {}", integration.stored.id, message.user_id.to_lowercase());
-        self.pacer.wait(&member, creds.member_messages_per_minute).await;
+        self.api.pacer.wait(&member, creds.member_messages_per_minute).await;
         let body = message_body(&creds, &message.user_id, &message.reply);
         self.call(service, &integration.stored.id, &creds, "/message/send", &body).await.map(|_| ())
     }
-}
-
-async fn read(response: reqwest::Response) -> Result<Value, ApiError> {
-    let status = response.status();
-    if !status.is_success() {
-        return Err(ApiError::Unavailable(format!("WeCom answered HTTP {status}")));
-    }
-    response.json().await.map_err(|e| ApiError::Unavailable(format!("WeCom answered something that is not JSON: {e}")))
 }
 
 /// A reply as a WeCom text message (at most 2,048 bytes). WeCom text has no buttons, so the

@@ -51,12 +51,10 @@ impl WeCom {
             .unwrap_or_default();
         let visible: HashSet<String> = ids.iter().cloned().collect();
         let mut directory = Directory::default();
-        for department in &ids {
+        // The root is the company itself: its details are not needed.
+        for department in ids.iter().filter(|d| *d != ROOT) {
             let answer = self.get(service, id, &creds, "/department/get", &[("id", department)]).await?;
             let detail = answer.get("department").cloned().unwrap_or(Value::Null);
-            if department == ROOT {
-                continue;
-            }
             let name = detail.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
             let parent = detail.get("parentid").and_then(id_text);
             directory.departments.push(RemoteDepartment {
