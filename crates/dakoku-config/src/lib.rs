@@ -27,6 +27,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "DAKOKU_JOB_LEASE_SECS",
     "DAKOKU_SHUTDOWN_GRACE_SECS",
     "DAKOKU_INSTANCE_ID",
+    "DAKOKU_ALLOW_PLATFORM_HOSTS",
+    "DAKOKU_ALLOW_PRIVATE_WEBHOOKS",
     "DAKOKU_TEST_DATABASE_URL",
     "DAKOKU_REQUIRE_POSTGRES",
 ];
@@ -93,6 +95,20 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Names this process in job leases; random unless set.
     pub instance_id: String,
+    /// What the operator allows beyond the safe defaults.
+    pub policy: Policy,
+}
+
+/// Settings that loosen a safe default; each is off unless the operator turns it on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// `DAKOKU_ALLOW_PLATFORM_HOSTS`: integrations may send their calls to another host than
+    /// the platform's own (simulators, private gateways). Off, a `*_base_url` setting is
+    /// refused, since whoever sets it receives the integration's secrets on the next call.
+    pub allow_platform_hosts: bool,
+    /// `DAKOKU_ALLOW_PRIVATE_WEBHOOKS`: outgoing webhooks may go to loopback, private and
+    /// link-local addresses (an on-premises receiver). Off, they are refused at connect time.
+    pub allow_private_webhooks: bool,
 }
 
 impl Config {
@@ -136,7 +152,21 @@ impl Config {
                     .map_err(|_| ConfigError::Invalid { var, message: format!("'{text}' is not a whole number") }),
             }
         };
+        let flag = |var: &'static str| -> Result<bool, ConfigError> {
+            match get(var).as_deref() {
+                None | Some("0" | "false" | "no" | "off") => Ok(false),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some(other) => {
+                    Err(ConfigError::Invalid { var, message: format!("'{other}' is not one of 1, true, 0, false") })
+                }
+            }
+        };
+        let policy = Policy {
+            allow_platform_hosts: flag("DAKOKU_ALLOW_PLATFORM_HOSTS")?,
+            allow_private_webhooks: flag("DAKOKU_ALLOW_PRIVATE_WEBHOOKS")?,
+        };
         Ok(Config {
+            policy,
             database_url: DatabaseUrl::new(database_url),
             listen,
             public_url,

@@ -66,8 +66,9 @@ impl MasterKey {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_base64(&text, &path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(file_error)?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                    use std::os::unix::fs::DirBuilderExt;
+                    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(file_error)?;
                 }
                 let key = Self::generate();
                 write_private_file(path, &key.to_base64()).map_err(file_error)?;

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod ids;
 pub mod model;
+pub mod net;
+pub mod plausible;
 pub mod validate;
 
 pub use access::{Actor, Reach, Role};

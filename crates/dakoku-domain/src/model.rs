@@ -80,6 +80,51 @@ impl Platform {
         }
     }
 
+    /// Every setting an integration of this platform may have; any other key is a mistake
+    /// (a misspelt base URL would silently send calls to the real platform).
+    pub fn known_settings(self) -> Vec<&'static str> {
+        const EVERY_PLATFORM: &[&str] = &[
+            "language",
+            "keywords",
+            "trigger_words",
+            "calls_per_minute",
+            "punch_reminders",
+            "remind_before_minutes",
+            "remind_after_minutes",
+            "anomaly_notices",
+            "anomaly_notice_hour",
+            "approval_requests",
+        ];
+        const RECORDS_AND_DIRECTORY: &[&str] = &[
+            "pull_every_minutes",
+            "push_punches",
+            "org_sync",
+            "org_sync_every_minutes",
+            "org_sync_event_delay_seconds",
+        ];
+        let own: &[&str] = match self {
+            Platform::LineWorks => &["domain_id", "scopes", "rich_menu"],
+            Platform::WeCom => &["corp_id", "agent_id", "member_messages_per_minute"],
+            Platform::DingTalk => &["app_key", "corp_id", "agent_id", "timezone"],
+        };
+        let records = if self == Platform::LineWorks { &[][..] } else { RECORDS_AND_DIRECTORY };
+        let mut known: Vec<&'static str> =
+            [EVERY_PLATFORM, records, own, self.secret_settings(), self.host_settings()].concat();
+        known.extend(self.required_settings());
+        known.sort_unstable();
+        known.dedup();
+        known
+    }
+
+    /// Settings that send the platform calls (and with them the secrets) to another host.
+    pub fn host_settings(self) -> &'static [&'static str] {
+        match self {
+            Platform::LineWorks => &["api_base_url", "auth_base_url"],
+            Platform::WeCom => &["api_base_url"],
+            Platform::DingTalk => &["oapi_base_url"],
+        }
+    }
+
     /// Settings without which the integration cannot work at all.
     pub fn required_settings(self) -> &'static [&'static str] {
         match self {

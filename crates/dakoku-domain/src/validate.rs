@@ -45,15 +45,38 @@ impl std::fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+/// Characters that change how text is shown without being seen: bidi overrides and
+/// isolates, zero-width characters, the soft hyphen. In a name they let a list show one person
+/// and mean another.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// A control character other than the line breaks and tabs free text may hold. No text field
+/// accepts these, on either backend (PostgreSQL cannot store a NUL at all).
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+}
+
+/// A text as people paste it: a leading byte-order mark (Excel's UTF-8 files) dropped.
+pub fn without_bom(value: &str) -> &str {
+    value.strip_prefix('\u{FEFF}').unwrap_or(value)
+}
+
 /// Trims and checks a required short text such as a name or a code.
 pub fn required_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) -> String {
-    let value = value.trim();
+    let value = without_bom(value).trim();
     if value.is_empty() {
         errors.add(field, "must not be empty");
     } else if value.chars().count() > max_chars {
         errors.add(field, format!("must be at most {max_chars} characters"));
     } else if value.chars().any(char::is_control) {
         errors.add(field, "must not contain control characters");
+    } else if value.chars().any(is_invisible) {
+        errors.add(field, "must not contain invisible or text-direction characters");
     }
     value.to_owned()
 }
@@ -110,9 +133,11 @@ pub fn optional_text(
     value: Option<&str>,
     max_chars: usize,
 ) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    let value = value.map(|v| without_bom(v).trim()).filter(|v| !v.is_empty())?;
     if value.chars().count() > max_chars {
         errors.add(field, format!("must be at most {max_chars} characters"));
+    } else if value.chars().any(is_forbidden_control) {
+        errors.add(field, "must not contain control characters (line breaks and tabs are fine)");
     }
     Some(value.to_owned())
 }
@@ -135,5 +160,21 @@ mod tests {
         assert_eq!(e.0.len(), 4);
         assert!(timezone(&mut e, "tz", "Asia/Shanghai").is_some());
         assert!(timezone(&mut e, "tz", "Mars/Base").is_none());
+    }
+
+    /// Finding 4 of the hardening review: NUL, other controls and bidi overrides in names.
+    #[test]
+    fn names_refuse_controls_and_invisible_characters_notes_keep_line_breaks() {
+        for bad in ["a\u{0}b", "a\u{7}b", "\u{202E}gnp.exe", "Ta\u{200B}ro", "a\u{2066}b", "x\u{85}y"] {
+            let mut e = ValidationErrors::default();
+            required_text(&mut e, "name", bad, 100);
+            assert_eq!(e.0.len(), 1, "{bad:?}");
+        }
+        let mut e = ValidationErrors::default();
+        assert_eq!(required_text(&mut e, "name", "\u{FEFF}山田 太郎", 100), "山田 太郎");
+        assert_eq!(optional_text(&mut e, "note", Some("line 1\n\tline 2"), 100).as_deref(), Some("line 1\n\tline 2"));
+        assert!(e.is_empty());
+        optional_text(&mut e, "note", Some("a\u{0}"), 100);
+        assert_eq!(e.0.len(), 1);
     }
 }

@@ -26,6 +26,7 @@ impl<T> List<T> {
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub cursor: Option<String>,
@@ -105,6 +106,7 @@ pub struct UpdateEmployee {
 #[serde(deny_unknown_fields)]
 pub struct RetireEmployee {
     /// The last day of employment; today if not given.
+    #[serde(default, deserialize_with = "dakoku_domain::plausible::optional_date")]
     pub on: Option<NaiveDate>,
 }
 
@@ -126,7 +128,9 @@ impl From<dakoku_service::platform::ConnectionReport> for ConnectionReportDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullPunches {
+    #[serde(deserialize_with = "dakoku_domain::plausible::instant")]
     pub from: DateTime<FixedOffset>,
+    #[serde(deserialize_with = "dakoku_domain::plausible::instant")]
     pub to: DateTime<FixedOffset>,
 }
 
@@ -244,6 +248,7 @@ pub struct CreatePunch {
     pub kind: dakoku_domain::PunchKind,
     /// RFC 3339 with offset; now if omitted.
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "dakoku_domain::plausible::optional_instant")]
     pub at: Option<DateTime<FixedOffset>>,
     pub note: Option<String>,
     #[schema(value_type = Option<Object>)]
@@ -251,20 +256,24 @@ pub struct CreatePunch {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PunchQuery {
     pub employee_id: Option<String>,
     /// Inclusive, RFC 3339.
     #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "dakoku_domain::plausible::optional_instant")]
     pub from: Option<DateTime<FixedOffset>>,
     /// Exclusive, RFC 3339.
     #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "dakoku_domain::plausible::optional_instant")]
     pub to: Option<DateTime<FixedOffset>>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EmployeeQuery {
     /// `active` or `retired`.
@@ -470,9 +479,9 @@ pub struct AuditDto {
     pub action: String,
     pub object_type: String,
     pub object_id: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Value)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Value)]
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
 }
@@ -494,6 +503,7 @@ impl From<AuditEntry> for AuditDto {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     pub object_type: Option<String>,

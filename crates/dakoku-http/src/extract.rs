@@ -5,6 +5,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use dakoku_domain::Invalid;
 use dakoku_service::Ctx;
 use serde::de::DeserializeOwned;
 
@@ -15,10 +16,63 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(AppJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let mut value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        let mut errors = Vec::new();
+        clean_strings(&mut value, &mut String::new(), &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
         }
+        serde_json::from_value(value).map(AppJson).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the body does not fit this route: {e}"))
+        })
+    }
+}
+
+/// Every text of a body, checked once at the edge whatever the route: a leading byte-order
+/// mark is dropped, and control characters other than line breaks and tabs are refused (so
+/// both backends store the same thing; PostgreSQL cannot store a NUL at all). Field-specific
+/// rules (no invisible characters in names) are the service's.
+fn clean_strings(value: &mut serde_json::Value, path: &mut String, errors: &mut Vec<Invalid>) {
+    use dakoku_domain::validate::{is_forbidden_control, without_bom};
+    use serde_json::Value;
+    let refuse = |errors: &mut Vec<Invalid>, path: &str| {
+        let field = if path.is_empty() { "body".to_owned() } else { path.trim_start_matches('.').to_owned() };
+        errors.push(Invalid { field, message: "must not contain control characters".into() });
+    };
+    match value {
+        Value::String(text) => {
+            if text.starts_with('\u{FEFF}') {
+                *text = without_bom(text).to_owned();
+            }
+            if text.chars().any(is_forbidden_control) {
+                refuse(errors, path);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                clean_strings(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields.iter_mut() {
+                let len = path.len();
+                path.push('.');
+                path.push_str(key);
+                if key.chars().any(char::is_control) {
+                    refuse(errors, path);
+                } else {
+                    clean_strings(item, path, errors);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
     }
 }
 

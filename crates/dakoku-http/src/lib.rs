@@ -1,6 +1,7 @@
 //! dakoku's HTTP surface: the `/api/v1` REST API with its generated OpenAPI document,
 //! problem+json errors, bearer-token auth, request ids, metrics and health probes.
 
+mod contract;
 mod dto;
 mod extract;
 mod health;
@@ -78,7 +79,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(service: Service, max_body_bytes: usize, hooks: Router) -> Router {
     let state = AppState { service, metrics: metrics_handle() };
     let (api, doc) = api();
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(contract::complete(doc));
     Router::new()
         .merge(api)
         .route(

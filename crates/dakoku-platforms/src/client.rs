@@ -17,6 +17,30 @@ pub fn http() -> reqwest::Client {
         .expect("a default HTTP client builds")
 }
 
+/// A call that got no usable answer, described without its URL: platforms carry secrets in the
+/// query (`gettoken?corpsecret=`, a session webhook's token), and reqwest's own error text
+/// repeats the whole URL. Every transport failure of every adapter is rendered here.
+pub fn unreachable(what: &str, error: reqwest::Error) -> ApiError {
+    let error = error.without_url();
+    let why = if error.is_timeout() {
+        "no answer in time".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    // The innermost cause names the system's reason (refused, reset, DNS, TLS), never a URL.
+    let mut cause: &dyn std::error::Error = &error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let cause = cause.to_string();
+    let cause = if cause.contains("://") { String::new() } else { format!(" ({cause})") };
+    ApiError::Unavailable(format!("cannot reach {what}: {why}{cause}"))
+}
+
 /// What a call carries besides the token.
 #[derive(Clone, Copy)]
 pub enum Payload<'a> {
@@ -37,8 +61,7 @@ pub fn granted_token(body: &Value) -> Result<(String, DateTime<Utc>), ApiError> 
 /// unavailability.
 pub async fn read_json(response: reqwest::Response, platform: &str) -> Result<(u16, Value), ApiError> {
     let status = response.status().as_u16();
-    let text =
-        response.text().await.map_err(|e| ApiError::Unavailable(format!("{platform}'s answer broke off: {e}")))?;
+    let text = response.text().await.map_err(|e| unreachable(platform, e))?;
     serde_json::from_str(&text).map(|body| (status, body)).map_err(|_| {
         ApiError::Unavailable(format!("{platform} answered HTTP {status} with something that is not JSON"))
     })
@@ -104,7 +127,7 @@ impl TokenApi {
             .await;
             let answer = match sent {
                 Ok(response) => read_json(response, call.platform).await,
-                Err(e) => Err(ApiError::Unavailable(format!("cannot reach {}: {e}", call.platform))),
+                Err(e) => Err(unreachable(call.platform, e)),
             };
             let verdict = answer.as_ref().ok().and_then(|(status, body)| (call.verdict)(*status, body));
             let outcome = match (&answer, &verdict) {

@@ -51,6 +51,11 @@ pub struct MsgCrypt {
     receive_id: String,
 }
 
+fn random_alphanumeric(length: usize) -> String {
+    use rand::Rng;
+    rand::rngs::OsRng.sample_iter(rand::distributions::Alphanumeric).take(length).map(char::from).collect()
+}
+
 impl MsgCrypt {
     pub fn new(token: &str, encoding_aes_key: &str, receive_id: &str) -> Result<Self, CryptoError> {
         if encoding_aes_key.len() != 43 {
@@ -61,20 +66,18 @@ impl MsgCrypt {
         Ok(Self { token: token.to_owned(), key, receive_id: receive_id.to_owned() })
     }
 
-    /// A new EncodingAESKey for an admin to enter on both sides.
+    /// A new EncodingAESKey for an admin to enter on both sides: 43 letters and digits, the
+    /// only characters the WeCom and DingTalk consoles accept (so never base64's `+` or `/`).
     pub fn generate_key() -> String {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        B64.encode(key).trim_end_matches('=').to_owned()
+        random_alphanumeric(43)
     }
 
-    /// A callback setting dakoku makes on request: the 43-character key, or a token of
-    /// letters and digits (at most 32, as both consoles accept).
+    /// A callback setting dakoku makes on request: the 43-character key, or a token of 32
+    /// letters and digits (both consoles accept at most 32).
     pub fn generate_setting(name: &str, key_setting: &str) -> Option<String> {
-        let key = Self::generate_key();
         match name {
-            "token" => Some(key.chars().filter(char::is_ascii_alphanumeric).take(32).collect()),
-            _ if name == key_setting => Some(key),
+            "token" => Some(random_alphanumeric(32)),
+            _ if name == key_setting => Some(Self::generate_key()),
             _ => None,
         }
     }
@@ -218,6 +221,21 @@ mod tests {
         assert_eq!(MsgCrypt::new("t", "short", "c").err(), Some(CryptoError::BadKey));
         assert_eq!(crypt.decrypt("not base64!"), Err(CryptoError::Malformed));
         assert_eq!(crypt.decrypt(&B64.encode([0u8; 15])), Err(CryptoError::Malformed));
+    }
+
+    /// Finding 9 of the hardening review: generated keys had base64's `+` and `/`, which the
+    /// platforms' consoles refuse.
+    #[test]
+    fn generated_callback_settings_use_only_letters_and_digits() {
+        for _ in 0..500 {
+            let key = MsgCrypt::generate_setting("encoding_aes_key", "encoding_aes_key").expect("key");
+            assert_eq!(key.len(), 43);
+            assert!(key.chars().all(|c| c.is_ascii_alphanumeric()), "{key}");
+            MsgCrypt::new("t", &key, "ww1").expect("every generated key opens");
+            let token = MsgCrypt::generate_setting("token", "aes_key").expect("token");
+            assert_eq!(token.len(), 32);
+            assert!(token.chars().all(|c| c.is_ascii_alphanumeric()), "{token}");
+        }
     }
 
     fn dingtalk_vectors() -> Value {

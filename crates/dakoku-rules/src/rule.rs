@@ -26,6 +26,7 @@ pub enum Pairing {
 
 /// A span of local clock time; an `end` at or before `start` means the next day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimeRange {
     pub start: NaiveTime,
     pub end: NaiveTime,
@@ -33,6 +34,7 @@ pub struct TimeRange {
 
 /// A named shift of a roster (勤務パターン / 班次).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShiftDef {
     pub code: String,
     pub name: String,
@@ -43,7 +45,7 @@ pub struct ShiftDef {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
     /// The same hours on the same weekdays.
     Fixed {
@@ -63,6 +65,7 @@ pub enum Schedule {
 /// Rounding of punch times. Per-day rounding shortens recorded time and is off unless an
 /// organisation chooses it; the monthly 30-minute rule rounds only the month's premium totals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rounding {
     /// Round clock-in up and clock-out down to this many minutes.
     pub per_day_minutes: Option<u32>,
@@ -72,6 +75,7 @@ pub struct Rounding {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WorkRule {
     pub jurisdiction: Jurisdiction,
     #[serde(with = "tz_name")]

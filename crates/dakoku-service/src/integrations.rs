@@ -39,6 +39,18 @@ pub struct OpenIntegration {
     pub secrets: Map<String, Value>,
 }
 
+impl OpenIntegration {
+    /// The text with every secret value of this integration blotted out: a last guard on
+    /// what an adapter says to an admin, in case a platform echoes a credential back.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in self.secrets.values().filter_map(Value::as_str).filter(|s| s.len() >= 4) {
+            text = text.replace(secret, "(secret)");
+        }
+        text
+    }
+}
+
 fn secrets_context(id: &IntegrationId) -> String {
     format!("integration:{id}:secrets")
 }
@@ -65,6 +77,13 @@ fn callback_context(id: &IntegrationId) -> String {
     format!("integration:{id}:callback")
 }
 
+/// Settings that are switches, and settings that are counts (minutes, hours, rates).
+const FLAG_SETTINGS: &[&str] =
+    &["push_punches", "rich_menu", "punch_reminders", "anomaly_notices", "approval_requests"];
+fn is_count_setting(key: &str) -> bool {
+    key.ends_with("_minutes") || key.ends_with("_seconds") || key.ends_with("_hour") || key.ends_with("_per_minute")
+}
+
 /// Checks settings and separates the secret ones, which are sealed, from the rest.
 fn split_settings(
     errors: &mut ValidationErrors,
@@ -78,24 +97,90 @@ fn split_settings(
             _ => errors.add(&format!("settings.{required}"), "is required"),
         }
     }
+    let known = platform.known_settings();
     let mut public = Map::new();
     let mut secrets = Map::new();
     for (key, value) in settings {
+        let field = format!("settings.{key}");
+        if !known.contains(&key.as_str()) {
+            errors.add(&field, format!("is not a setting of this platform; accepted: {}", known.join(", ")));
+            continue;
+        }
+        if let Value::String(text) = &value {
+            if text.chars().any(dakoku_domain::validate::is_forbidden_control) {
+                errors.add(&field, "must not contain control characters");
+            }
+        }
         if platform.secret_settings().contains(&key.as_str()) {
-            if !value.is_string() {
-                errors.add(&format!("settings.{key}"), "must be a string");
+            match value.as_str() {
+                None => errors.add(&field, "must be a string"),
+                Some(key_text) if key == "encoding_aes_key" || key == "aes_key" => {
+                    if key_text.len() != 43 || !key_text.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        errors.add(&field, "must be exactly 43 letters and digits, as the platform's console shows it");
+                    }
+                }
+                Some(_) => {}
             }
             secrets.insert(key, value);
         } else {
             if key.ends_with("_url")
                 && !value.as_str().is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
             {
-                errors.add(&format!("settings.{key}"), "must be an http:// or https:// URL");
+                errors.add(&field, "must be an http:// or https:// URL");
+            }
+            if FLAG_SETTINGS.contains(&key.as_str()) && !value.is_boolean() {
+                errors.add(&field, "must be true or false");
+            }
+            if is_count_setting(&key) && value.as_u64().is_none_or(|n| n > 1_000_000) {
+                errors.add(&field, "must be a whole number, 0 or more");
             }
             public.insert(key, value);
         }
     }
     (public, secrets)
+}
+
+/// Refuses a change of the host a platform's calls go to unless the operator allows such
+/// overrides, and even then unless every secret of the integration is given again in the same
+/// request: whoever chooses the host receives the credentials on the next call, so changing
+/// it must take knowing them.
+fn check_host_change(
+    errors: &mut ValidationErrors,
+    policy: &dakoku_config::Policy,
+    platform: Platform,
+    before: Option<&Map<String, Value>>,
+    changes: &Map<String, Value>,
+) {
+    let changed: Vec<&str> = platform
+        .host_settings()
+        .iter()
+        .copied()
+        .filter(|key| {
+            changes
+                .get(*key)
+                .filter(|v| !v.is_null())
+                .is_some_and(|value| before.and_then(|b| b.get(*key)) != Some(value))
+        })
+        .collect();
+    for key in &changed {
+        if !policy.allow_platform_hosts {
+            errors.add(
+                &format!("settings.{key}"),
+                "platform hosts cannot be changed on this server (the operator may allow it with DAKOKU_ALLOW_PLATFORM_HOSTS)",
+            );
+        }
+    }
+    if policy.allow_platform_hosts && !changed.is_empty() && before.is_some() {
+        for secret in platform.secret_settings() {
+            let given = changes.get(*secret).and_then(Value::as_str).is_some_and(|s| !s.is_empty() && s != "generate");
+            if !given && platform.required_settings().contains(secret) {
+                errors.add(
+                    &format!("settings.{secret}"),
+                    format!("must be given again when {} changes, since the new host receives it", changed.join(", ")),
+                );
+            }
+        }
+    }
 }
 
 /// Stores a link with its audit entry, in the caller's transaction.
@@ -131,6 +216,7 @@ impl Service {
         let mut settings = settings;
         let generated = self.generate_settings(platform, &mut settings);
         let mut errors = ValidationErrors::default();
+        check_host_change(&mut errors, &self.policy, platform, None, &settings);
         let name = validate::required_text(&mut errors, "name", name, 200);
         let (public, secrets) = split_settings(&mut errors, platform, settings);
         errors.into_result()?;
@@ -202,6 +288,8 @@ impl Service {
         merged.extend(open.secrets.clone());
         let mut changes = changes;
         let generated = self.generate_settings(open.stored.platform, &mut changes);
+        let mut errors = ValidationErrors::default();
+        check_host_change(&mut errors, &self.policy, open.stored.platform, Some(&open.stored.settings), &changes);
         for (key, value) in changes {
             if value.is_null() {
                 merged.remove(&key);
@@ -209,7 +297,6 @@ impl Service {
                 merged.insert(key, value);
             }
         }
-        let mut errors = ValidationErrors::default();
         let name = match name {
             Some(n) => validate::required_text(&mut errors, "name", n, 200),
             None => open.stored.name.clone(),
@@ -293,6 +380,31 @@ impl Service {
         integrations::get(&mut conn, ctx.org(), id).await.or_not_found(|| format!("no integration with id {id}"))?;
         let page = chat::calls(&mut conn, ctx.org(), id, page.after(), page.limit).await?;
         Ok(Listed { items: page.items, next_cursor: page.next.as_deref().map(crate::paging::encode_cursor) })
+    }
+
+    /// Binds a request signature that does not cover the body (DingTalk robots sign only the
+    /// timestamp) to the first body seen with it. True when this body may go on: the first use
+    /// of the signature, or the same body delivered again; false when a captured signature is
+    /// being reused with another message.
+    pub async fn bind_signature(
+        &self,
+        integration: &IntegrationId,
+        signature: &str,
+        body: &[u8],
+    ) -> ServiceResult<bool> {
+        use sha2::{Digest, Sha256};
+        let signature = hex::encode(Sha256::digest(signature.as_bytes()));
+        let body = hex::encode(Sha256::digest(body));
+        let (signature_key, pair_key) = (format!("signature:{signature}"), format!("signature:{signature}:{body}"));
+        let mut tx = self.db.begin().await?;
+        let allowed = if chat::claim_event(&mut tx, integration, &signature_key).await? {
+            chat::claim_event(&mut tx, integration, &pair_key).await?;
+            true
+        } else {
+            chat::event_seen(&mut tx, integration, &pair_key).await?
+        };
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(allowed)
     }
 
     /// A value the platform adapter keeps for an integration (such as the id of a menu it made).

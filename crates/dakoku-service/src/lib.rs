@@ -40,13 +40,19 @@ pub struct Service {
     pub db: Db,
     pub cipher: Cipher,
     pub public_url: String,
+    /// What the operator allows beyond the safe defaults.
+    pub policy: dakoku_config::Policy,
     /// The chat platform adapters this process has (see [`platform::PlatformPort`]).
     ports: Arc<RwLock<HashMap<Platform, Arc<dyn platform::PlatformPort>>>>,
 }
 
 impl Service {
     pub fn new(db: Db, cipher: Cipher, public_url: String) -> Self {
-        Self { db, cipher, public_url, ports: Arc::default() }
+        Self { db, cipher, public_url, policy: Default::default(), ports: Arc::default() }
+    }
+
+    pub fn with_policy(self, policy: dakoku_config::Policy) -> Self {
+        Self { policy, ..self }
     }
 }
 

@@ -30,6 +30,11 @@ impl PageRequest {
                 B64.decode(c)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
+                    // Positions are ids: anything else (a NUL, say) was not issued here.
+                    .filter(|p| {
+                        (1..=100).contains(&p.len())
+                            && p.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_:.".contains(ch))
+                    })
                     .ok_or_else(|| ServiceError::BadRequest("cursor is not one this server issued".into()))?,
             ),
         };

@@ -145,6 +145,10 @@ impl Service {
         let Some(port) = self.port(integration.stored.platform) else {
             return Err(ServiceError::Unprocessable("this server has no adapter for the platform".into()));
         };
-        Ok(port.check(self, &integration).await)
+        let mut report = port.check(self, &integration).await;
+        for check in &mut report.checks {
+            check.detail = integration.redact(&check.detail);
+        }
+        Ok(report)
     }
 }

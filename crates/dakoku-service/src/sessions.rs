@@ -44,22 +44,45 @@ pub enum SignInError {
     Throttled(DateTime<Utc>),
 }
 
-fn hash_password(password: &str) -> ServiceResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing: {e}"))))
+/// Argon2 takes tens of milliseconds of one core by design: it runs on the blocking pool so
+/// sign-ins never hold up the runtime threads that answer punches.
+async fn hash_password(password: &str) -> ServiceResult<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing stopped: {e}"))))?
+    .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing: {e}"))))
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+/// Which of the stored hashes (if any) the password matches. With no hash to check, a decoy
+/// is checked instead, so a known and an unknown e-mail cost the same one verification.
+async fn matching_hash(password: &str, hashes: Vec<String>) -> Option<usize> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let verify = |stored: &str| {
+            PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        };
+        if hashes.is_empty() {
+            verify(decoy_hash());
+            return None;
+        }
+        hashes.iter().position(|h| verify(h))
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// A hash to check against when the e-mail is unknown, so both cases take the same time.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password("not a password anyone has").unwrap_or_default())
+    DECOY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(b"not a password anyone has", &salt).map(|h| h.to_string()).unwrap_or_default()
+    })
 }
 
 impl Service {
@@ -76,6 +99,8 @@ impl Service {
             StoreError::NotFound => ServiceError::NotFound(format!("no user with id {user}")),
             other => other.into(),
         })?;
+        // Only the newest link works: one sent earlier (perhaps to the wrong person) is void.
+        web::void_links(&mut tx, ctx.org(), user, now).await?;
         web::insert_link(&mut tx, &hash_token(&token), ctx.org(), user, expires_at, now).await?;
         audit::record(&mut tx, ctx, "user.password_link", "user", user.as_str(), audit::NOTHING, audit::NOTHING)
             .await?;
@@ -102,13 +127,15 @@ impl Service {
                 format!("must be at least {MIN_PASSWORD_CHARS} characters (and at most 1024 bytes)"),
             ));
         }
-        let hash = hash_password(password)?;
+        let hash = hash_password(password).await?;
+        let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let Some((org, user)) = web::use_link(&mut tx, &hash_token(link), Utc::now()).await? else {
+        let Some((org, user)) = web::use_link(&mut tx, &hash_token(link), now).await? else {
             return Err(ServiceError::NotFound(
                 "this link is unknown, used or expired; ask an admin for a new one".into(),
             ));
         };
+        web::void_links(&mut tx, &org, &user, now).await?;
         web::set_password_hash(&mut tx, &org, &user, &hash).await?;
         web::delete_user_sessions(&mut tx, &user).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -127,10 +154,11 @@ impl Service {
             return Ok(Err(SignInError::Throttled(until)));
         }
         let candidates = web::users_by_email(&mut conn, email).await?;
-        let found =
-            candidates.into_iter().find(|(_, hash)| hash.as_deref().is_some_and(|h| password_matches(password, h)));
-        let Some((user, _)) = found else {
-            password_matches(password, decoy_hash());
+        drop(conn);
+        let (users, hashes): (Vec<_>, Vec<_>) = candidates.into_iter().filter_map(|(u, h)| Some((u, h?))).unzip();
+        let found = matching_hash(password, hashes).await.and_then(|i| users.into_iter().nth(i));
+        let mut conn = self.db.conn().await?;
+        let Some(user) = found else {
             web::record_failure(&mut conn, email, now).await?;
             return Ok(Err(SignInError::Invalid));
         };

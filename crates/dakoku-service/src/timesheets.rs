@@ -28,7 +28,9 @@ impl YearMonth {
         if y.len() != 4 || m.len() != 2 {
             return None;
         }
-        NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1).map(|first| Self { first })
+        NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
+            .filter(|first| dakoku_domain::plausible::is_plausible_date(*first))
+            .map(|first| Self { first })
     }
     pub fn of(date: NaiveDate) -> Self {
         Self { first: date.with_day(1).unwrap_or(date) }
@@ -75,6 +77,9 @@ pub fn default_rule(org: &Organization) -> WorkRule {
         WorkRule::japan_default(org.timezone.0)
     }
 }
+
+/// A work rule layer is a few dozen fields; anything far larger is a mistake or an attack.
+const MAX_RULE_BYTES: usize = 16 * 1024;
 
 /// Lays partial rule objects over a full rule, key by key, and checks the result.
 pub fn merge_rule(base: &WorkRule, layers: &[Value]) -> Result<WorkRule, String> {
@@ -380,6 +385,9 @@ impl Service {
     pub async fn put_rule_override(&self, ctx: &Ctx, scope: &RuleScope, layer: Value) -> ServiceResult<Value> {
         require_rule_admin(ctx)?;
         let Value::Object(fields) = &layer else { return Err(ServiceError::invalid("rule", "must be a JSON object")) };
+        if layer.to_string().len() > MAX_RULE_BYTES {
+            return Err(ServiceError::invalid("rule", format!("must be at most {MAX_RULE_BYTES} bytes of JSON")));
+        }
         let mut tx = self.db.begin().await?;
         let org = orgs::get(&mut tx, ctx.org()).await?;
         // Judge the override by laying it on the defaults.

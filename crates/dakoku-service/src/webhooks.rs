@@ -90,6 +90,11 @@ impl Service {
         let url = url.trim();
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 {
             errors.add("url", "must be an http:// or https:// URL");
+        } else if !self.policy.allow_private_webhooks && dakoku_domain::net::url_names_internal_host(url) {
+            errors.add(
+                "url",
+                "names an internal address (loopback, private or link-local), which this server does not send to",
+            );
         }
         if events.is_empty() {
             errors.add("events", format!("name at least one of {}", EVENTS.join(", ")));

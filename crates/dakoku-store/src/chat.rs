@@ -23,6 +23,16 @@ pub async fn claim_event(conn: &mut Conn, integration: &IntegrationId, event_key
     Ok(inserted == 1)
 }
 
+/// Whether an event key was claimed (without claiming it).
+pub async fn event_seen(conn: &mut Conn, integration: &IntegrationId, event_key: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM inbound_events WHERE integration_id = $1 AND event_key = $2")
+        .bind(integration.as_str())
+        .bind(event_key)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Forgets inbound events older than the cutoff; platforms redeliver within minutes.
 pub async fn purge_events(conn: &mut Conn, cutoff: DateTime<Utc>) -> Result<u64> {
     let purged = sqlx::query("DELETE FROM inbound_events WHERE created_at < $1")

@@ -151,10 +151,8 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path != ":memory:" && !path.is_empty() {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        make_private_file(std::path::Path::new(path))
+            .map_err(|e| StoreError::Corrupt(format!("cannot create {path}: {e}")))?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()
@@ -163,6 +161,24 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// The ledger is personal data: its folder is created 0700 and the database file 0600 (an
+/// existing file is narrowed to 0600 too). SQLite gives its `-wal` and `-shm` files the
+/// database file's mode.
+fn make_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 /// Instants are stored as microseconds since the epoch: exact, sortable and the same on both

@@ -149,6 +149,18 @@ pub async fn insert_link(
     Ok(())
 }
 
+/// Voids every link of a user that is still outstanding (a newer one replaces them, or the
+/// password was just set).
+pub async fn void_links(conn: &mut Conn, org: &OrgId, user: &UserId, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE password_links SET used_at = $3 WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL")
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(to_micros(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Uses a link: its organisation and user if it exists, is unused and has not expired.
 pub async fn use_link(conn: &mut Conn, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(OrgId, UserId)>> {
     let row = sqlx::query(

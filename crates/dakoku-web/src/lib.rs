@@ -140,7 +140,7 @@ async fn set_language(
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::En);
     // Only a path on this site: never a redirect elsewhere.
-    let back = query.get("back").filter(|b| b.starts_with('/') && !b.starts_with("//")).cloned().unwrap_or("/".into());
+    let back = query.get("back").filter(|b| is_same_site_path(b)).cloned().unwrap_or("/".into());
     let mut response = redirect(&back);
     response.headers_mut().append(SET_COOKIE, web.set_cookie(LANG_COOKIE, lang.code(), 365 * 86_400));
     response
@@ -270,5 +270,40 @@ impl Web {
             StatusCode::FORBIDDEN,
             json!({"title": i18n::word(viewer.lang, "error"), "message": message}),
         )
+    }
+}
+
+/// A path on this site and nothing else: one leading `/`, not followed by `/` or `\\` (which
+/// browsers read as another host), and no control character anywhere (browsers drop tabs and
+/// newlines, so `/\t/evil.example` becomes `//evil.example`).
+fn is_same_site_path(path: &str) -> bool {
+    let mut chars = path.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !path.chars().any(|c| c.is_control() || c == '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_same_site_path;
+
+    /// Finding 6 of the hardening review: `back` led off the site.
+    #[test]
+    fn language_switch_returns_only_to_same_site_paths() {
+        for good in ["/", "/timesheet?month=2026-11", "/admin/employees"] {
+            assert!(is_same_site_path(good), "{good}");
+        }
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "",
+            "evil",
+            "/a\\b",
+        ] {
+            assert!(!is_same_site_path(bad), "{bad:?}");
+        }
     }
 }

@@ -20,7 +20,7 @@ pub async fn open_service(config: &Config) -> anyhow::Result<Service> {
     db.migrate().await.context("cannot apply database migrations")?;
     let key = config.load_master_key().context("cannot load the master key")?;
     dakoku_service::orgs::check_master_key(&db, &key).await.context("refusing to start")?;
-    Ok(Service::new(db, Cipher::new(&key), config.public_url.clone()))
+    Ok(Service::new(db, Cipher::new(&key), config.public_url.clone()).with_policy(config.policy))
 }
 
 /// A configured server that has bound its port but not yet started serving.

@@ -228,6 +228,7 @@ async fn list_audit(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct JobQuery {
     /// `queued`, `running`, `done` or `dead` (default).

@@ -93,6 +93,7 @@ impl From<Timesheet> for TimesheetDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct MonthQuery {
     /// `YYYY-MM`.
@@ -213,11 +214,14 @@ async fn put_employee_rule(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RangeQuery {
     #[param(value_type = String)]
+    #[serde(deserialize_with = "dakoku_domain::plausible::date")]
     from: NaiveDate,
     #[param(value_type = String)]
+    #[serde(deserialize_with = "dakoku_domain::plausible::date")]
     to: NaiveDate,
 }
 
@@ -225,6 +229,7 @@ struct RangeQuery {
 #[serde(deny_unknown_fields)]
 struct CalendarDay {
     #[schema(value_type = String)]
+    #[serde(deserialize_with = "dakoku_domain::plausible::date")]
     date: NaiveDate,
     /// `statutory`, `company` or `workday` (a make-up working day); `null` clears the day.
     #[schema(value_type = Option<String>)]
@@ -285,6 +290,7 @@ async fn put_shift(
 #[serde(deny_unknown_fields)]
 struct Assignment {
     #[schema(value_type = String)]
+    #[serde(deserialize_with = "dakoku_domain::plausible::date")]
     date: NaiveDate,
     /// A shift code, or `null` for a day off.
     shift_code: Option<String>,
@@ -320,6 +326,7 @@ struct CreateCorrection {
     #[schema(value_type = Option<String>)]
     kind: Option<PunchKind>,
     #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "dakoku_domain::plausible::optional_instant")]
     at: Option<DateTime<FixedOffset>>,
     reason: String,
 }
@@ -350,6 +357,7 @@ async fn request_correction(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct CorrectionQuery {
     employee_id: Option<String>,
@@ -392,6 +400,7 @@ async fn decide_correction(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PayrollQuery {
     /// `YYYY-MM`.

@@ -27,6 +27,8 @@ const THROTTLE_RETRIES: u32 = 3;
 #[derive(Clone)]
 pub struct Credentials {
     pub app_key: String,
+    /// The organisation's CorpId, when the admin gave it: robot messages must name it.
+    pub corp_id: Option<String>,
     pub app_secret: String,
     /// For work notifications (工作通知).
     pub agent_id: Option<String>,
@@ -47,6 +49,7 @@ impl Credentials {
         };
         Ok(Self {
             app_key: settings::required(public, "app_key")?,
+            corp_id: settings::text(public, "corp_id"),
             app_secret: settings::required(secret, "app_secret")?,
             agent_id: settings::text(public, "agent_id"),
             callback: settings::text(secret, "token").zip(settings::text(secret, "aes_key")),
@@ -116,7 +119,7 @@ impl DingTalk {
             .query(&[("appkey", creds.app_key.as_str()), ("appsecret", creds.app_secret.as_str())])
             .send()
             .await
-            .map_err(|e| ApiError::Unavailable(format!("cannot reach DingTalk: {e}")))?;
+            .map_err(|e| crate::client::unreachable("DingTalk", e))?;
         let (status, body) = read_json(response, "DingTalk").await?;
         match classify(status, &body) {
             None => {}

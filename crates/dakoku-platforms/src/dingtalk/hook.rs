@@ -195,6 +195,21 @@ async fn handle_robot(service: &Service, token: &str, headers: &HeaderMap, body:
     }
     let message: Value = serde_json::from_slice(body).map_err(|_| ApiError::bad_request("the body is not JSON"))?;
     let text = |name: &str| message.get(name).and_then(Value::as_str).filter(|v| !v.is_empty());
+    // The sign covers only the timestamp, so the body is checked to be this app's robot, and
+    // a (timestamp, sign) pair is good for the first message it came with only.
+    if text("robotCode") != Some(creds.app_key.as_str()) {
+        tracing::warn!(integration = %integration.stored.id, "DingTalk robot message for another robot refused");
+        return Err(unauthorized("robotCode is missing or not this integration's app"));
+    }
+    if let (Some(expected), Some(corp)) = (creds.corp_id.as_deref(), text("chatbotCorpId")) {
+        if corp != expected {
+            return Err(unauthorized("chatbotCorpId is not this integration's organisation"));
+        }
+    }
+    if !service.bind_signature(&integration.stored.id, &format!("robot:{timestamp}:{sign}"), body).await? {
+        tracing::warn!(integration = %integration.stored.id, "DingTalk robot signature reused with another message");
+        return Err(unauthorized("this timestamp and sign were already used for another message"));
+    }
     // Only members of the company have a staff id; others are not people dakoku knows.
     let (Some(user), Some(message_id)) = (text("senderStaffId"), text("msgId")) else { return Ok(()) };
     let room = match (text("conversationType"), text("conversationId")) {

@@ -114,7 +114,7 @@ impl DingTalk {
                 }
             }
             Ok(response) => Err(ApiError::Unavailable(format!("DingTalk answered HTTP {}", response.status()))),
-            Err(e) => Err(ApiError::Unavailable(format!("cannot reach DingTalk: {e}"))),
+            Err(e) => Err(crate::client::unreachable("DingTalk", e)),
         };
         let outcome = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
         service.log_platform_call(&integration.stored.id, "/robot/sendBySession", outcome, started.elapsed()).await;

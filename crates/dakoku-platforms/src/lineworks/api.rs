@@ -135,7 +135,7 @@ impl LineWorks {
             .form(&form)
             .send()
             .await
-            .map_err(|e| ApiError::Unavailable(format!("cannot reach the auth server: {e}")))?;
+            .map_err(|e| crate::client::unreachable("the LINE WORKS auth server", e))?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
@@ -190,7 +190,7 @@ impl LineWorks {
             service
                 .log_platform_call(integration, &format!("{method} {}", operation_of(path)), outcome, started.elapsed())
                 .await;
-            let response = sent.map_err(|e| ApiError::Unavailable(format!("cannot reach LINE WORKS: {e}")))?;
+            let response = sent.map_err(|e| crate::client::unreachable("LINE WORKS", e))?;
             let status = response.status();
             let reset = response
                 .headers()
@@ -256,7 +256,7 @@ impl LineWorks {
             .multipart(form)
             .send()
             .await
-            .map_err(|e| ApiError::Unavailable(format!("cannot reach the upload URL: {e}")))?;
+            .map_err(|e| crate::client::unreachable("the LINE WORKS upload URL", e))?;
         match response.status() {
             s if s.is_success() => Ok(()),
             s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {

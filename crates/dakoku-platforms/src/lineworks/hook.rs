@@ -41,11 +41,12 @@ async fn handle(service: &Service, token: &str, headers: &HeaderMap, body: &[u8]
         tracing::warn!(integration = %integration.stored.id, "LINE WORKS callback with a bad signature refused");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "X-WORKS-Signature does not verify"));
     }
-    if let Some(bot) = headers.get("x-works-botid").and_then(|v| v.to_str().ok()) {
-        if bot.trim() != creds.bot_id {
-            tracing::warn!(integration = %integration.stored.id, "LINE WORKS callback for another bot refused");
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "X-WORKS-BotId is not this integration's bot"));
-        }
+    // LINE WORKS always names the bot; a callback without the header is refused like one for
+    // another bot.
+    let bot = headers.get("x-works-botid").and_then(|v| v.to_str().ok()).map(str::trim);
+    if bot != Some(creds.bot_id.as_str()) {
+        tracing::warn!(integration = %integration.stored.id, "LINE WORKS callback without this integration's bot refused");
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "X-WORKS-BotId is missing or not this integration's bot"));
     }
     let event = callback::decode(body).map_err(|e| ApiError::bad_request(e.0))?;
     let Some(chat) = to_chat(event, callback::event_key(body)) else { return Ok(()) };

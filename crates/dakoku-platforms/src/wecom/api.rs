@@ -108,7 +108,7 @@ impl WeCom {
             .query(&[("corpid", creds.corp_id.as_str()), ("corpsecret", creds.secret.as_str())])
             .send()
             .await
-            .map_err(|e| ApiError::Unavailable(format!("cannot reach WeCom: {e}")))?;
+            .map_err(|e| crate::client::unreachable("WeCom", e))?;
         let (status, body) = read_json(response, "WeCom").await?;
         match verdict(status, &body) {
             None => {}

@@ -36,6 +36,8 @@ pub async fn start(
         ("DAKOKU_MASTER_KEY", key.as_str()),
         ("DAKOKU_DATA_DIR", dir.path().to_str().expect("utf-8")),
         ("DAKOKU_LOG", "warn"),
+        ("DAKOKU_ALLOW_PLATFORM_HOSTS", "1"),
+        ("DAKOKU_ALLOW_PRIVATE_WEBHOOKS", "1"),
     ];
     let config =
         Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).expect("config");

@@ -102,6 +102,9 @@ impl TestDb {
             ("DAKOKU_MASTER_KEY", master_key),
             ("DAKOKU_DATA_DIR", self.dir.path().to_str().expect("utf-8 path")),
             ("DAKOKU_DB_MAX_CONNECTIONS", "5"),
+            // The simulators and webhook receivers of the tests live on loopback.
+            ("DAKOKU_ALLOW_PLATFORM_HOSTS", "1"),
+            ("DAKOKU_ALLOW_PRIVATE_WEBHOOKS", "1"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -118,8 +121,13 @@ impl TestDb {
 
     /// Serves the app in this process (no background worker: tests drive it with `run_once`).
     pub async fn spawn(self) -> TestApp {
+        self.spawn_with(&[]).await
+    }
+
+    /// Like `spawn`, with some variables of the test's own (`""` unsets a default).
+    pub async fn spawn_with(self, extra: &[(&str, &str)]) -> TestApp {
         let master_key = dakoku_config::MasterKey::generate().to_base64();
-        let config = self.config(&master_key, &[]);
+        let config = self.config(&master_key, extra);
         let app = Application::build(config.clone()).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let service = app.service().clone();
@@ -241,6 +249,9 @@ impl TestApp {
     }
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Reply {
         self.request(Method::POST, Some(token), path, Some(body)).await
+    }
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::PUT, Some(token), path, Some(body)).await
     }
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
         self.request(Method::PATCH, Some(token), path, Some(body)).await

@@ -309,7 +309,13 @@ backend_test!(lineworks_callbacks_that_do_not_verify_change_nothing, |db: TestDb
     // Signed but not an event.
     let junk = "{\"type\": \"message\", \"content\": 3}".to_owned();
     let junk_sig = dakoku_sim::lineworks::sign(BOT_SECRET, junk.as_bytes());
-    assert_eq!(post(vec![("X-WORKS-Signature", junk_sig)], junk, cb.clone()).await, 400);
+    assert_eq!(
+        post(vec![("X-WORKS-BotId", BOT.into()), ("X-WORKS-Signature", junk_sig.clone())], junk.clone(), cb.clone())
+            .await,
+        400
+    );
+    // Finding 7 of the hardening review: without X-WORKS-BotId, refused like another bot's.
+    assert_eq!(post(vec![("X-WORKS-Signature", junk_sig)], junk, cb.clone()).await, 401);
     // An unknown callback token.
     let unknown = format!("{}/hooks/lineworks/not-a-token", c.app.base);
     assert_eq!(post(vec![("X-WORKS-Signature", good.clone())], body.clone(), unknown).await, 404);

@@ -12,6 +12,7 @@ mod jobs;
 mod lineworks;
 mod process;
 mod scenarios;
+mod security;
 mod web;
 mod wecom;
 mod workflow;

@@ -1,0 +1,109 @@
+//! Completes the generated OpenAPI document where annotations would repeat themselves on every
+//! handler: one operation id per method and path, every path parameter declared, and the error
+//! answers every operation can give, as `application/problem+json` with the `Problem` schema.
+//! The document is what clients generate code from and what the contract test checks answers
+//! against, so it must say every status a route really sends.
+
+use serde_json::{json, Map, Value};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+const PROBLEM_TYPE: &str = "application/problem+json";
+
+/// The statuses any authenticated operation may answer with, and what each means.
+const EVERY_OPERATION: [(&str, &str); 6] = [
+    ("400", "The request is malformed (query, cursor, JSON syntax)."),
+    ("401", "No valid API token was sent."),
+    ("403", "The token's role may not do this."),
+    ("404", "No such object within the caller's reach, or no such route."),
+    ("422", "The request is well-formed but a value is invalid; `errors` names each field."),
+    ("429", "Too many requests; try again later."),
+];
+
+/// The statuses of operations that take a body.
+const WITH_BODY: [(&str, &str); 3] = [
+    ("409", "The change conflicts with the current state."),
+    ("413", "The body is larger than this server accepts."),
+    ("415", "The body is not sent as application/json."),
+];
+
+pub fn complete(doc: utoipa::openapi::OpenApi) -> Value {
+    let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serializes");
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
+                complete_operation(method, path, operation);
+            }
+        }
+    }
+    doc
+}
+
+fn complete_operation(method: &str, path: &str, operation: &mut Map<String, Value>) {
+    operation.insert("operationId".into(), Value::String(operation_id(method, path)));
+    declare_path_parameters(path, operation);
+    let has_body = operation.contains_key("requestBody");
+    let responses = operation.entry("responses").or_insert_with(|| json!({}));
+    let Some(responses) = responses.as_object_mut() else { return };
+    for response in responses.values_mut() {
+        problem_content_type(response);
+    }
+    let extra = if has_body { &WITH_BODY[..] } else { &[] };
+    for (status, description) in EVERY_OPERATION.iter().chain(extra) {
+        responses.entry(*status).or_insert_with(|| problem_response(description));
+    }
+}
+
+/// `get /employees/{id}/retire` → `get_employees_id_retire`: unique, since a method and a
+/// path name one operation.
+fn operation_id(method: &str, path: &str) -> String {
+    let words: Vec<String> = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty() && *w != "api" && *w != "v1")
+        .map(str::to_ascii_lowercase)
+        .collect();
+    format!("{method}_{}", words.join("_"))
+}
+
+fn declare_path_parameters(path: &str, operation: &mut Map<String, Value>) {
+    let names: Vec<&str> =
+        path.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect();
+    let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+    let Some(parameters) = parameters.as_array_mut() else { return };
+    for name in names {
+        let declared = parameters.iter().any(|p| p["name"] == name && p["in"] == "path");
+        if !declared {
+            parameters.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+        }
+    }
+}
+
+/// Error answers are problem+json, whatever the annotation said.
+fn problem_content_type(response: &mut Value) {
+    let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else { return };
+    let is_problem =
+        |media: &Value| media.pointer("/schema/$ref").and_then(Value::as_str).is_some_and(|r| r.ends_with("/Problem"));
+    if let Some(media) = content.get("application/json").filter(|m| is_problem(m)).cloned() {
+        content.remove("application/json");
+        content.insert(PROBLEM_TYPE.into(), media);
+    }
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_follow_method_and_path() {
+        assert_eq!(operation_id("get", "/api/v1/employees/{id}"), "get_employees_id");
+        assert_eq!(operation_id("post", "/api/v1/integrations/{id}/org-sync"), "post_integrations_id_org_sync");
+        assert_eq!(operation_id("get", "/api/v1/employees"), "get_employees");
+    }
+}
