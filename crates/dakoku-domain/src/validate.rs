@@ -142,6 +142,13 @@ pub fn optional_text(
     Some(value.to_owned())
 }
 
+/// A request's only free text (a decision's comment), checked on its own.
+pub fn comment(value: Option<&str>) -> Result<Option<String>, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let value = optional_text(&mut errors, "comment", value, 1000);
+    errors.into_result().map(|()| value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,19 +16,38 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let mut value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(value)) => value,
-            Err(rejection) => return Err(json_rejection(rejection)),
-        };
-        let mut errors = Vec::new();
-        clean_strings(&mut value, &mut String::new(), &mut errors);
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => checked_body(value).map(AppJson),
+            Err(rejection) => Err(json_rejection(rejection)),
         }
-        serde_json::from_value(value).map(AppJson).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the body does not fit this route: {e}"))
-        })
     }
+}
+
+/// A JSON body that may also be left empty (or `null`): then `T::default()`.
+pub fn optional_body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Null) => Ok(T::default()),
+        Ok(value) => checked_body(value),
+        Err(_) => Err(ApiError::bad_request("the body is not valid JSON")),
+    }
+}
+
+/// What every body goes through once parsed: it must be an object (serde would also read a
+/// struct from an array), its texts are checked, then it is read into the route's type.
+fn checked_body<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "the body must be a JSON object"));
+    }
+    let mut errors = Vec::new();
+    clean_strings(&mut value, &mut String::new(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the body does not fit this route: {e}")))
 }
 
 /// Every text of a body, checked once at the edge whatever the route: a leading byte-order

@@ -185,6 +185,7 @@ impl Service {
         approve: bool,
         comment: Option<String>,
     ) -> ServiceResult<Correction> {
+        let comment = validate::comment(comment.as_deref())?;
         let not_found = || format!("no correction with id {id}");
         let mut tx = self.db.begin().await?;
         let correction = store::get_correction(&mut tx, ctx.org(), id).await.or_not_found(not_found)?;

@@ -107,9 +107,14 @@ fn split_settings(
             continue;
         }
         if let Value::String(text) = &value {
+            let longest = if key.ends_with("_key") || key.ends_with("_secret") || key == "secret" { 8192 } else { 512 };
             if text.chars().any(dakoku_domain::validate::is_forbidden_control) {
                 errors.add(&field, "must not contain control characters");
+            } else if text.len() > longest {
+                errors.add(&field, format!("must be at most {longest} bytes"));
             }
+        } else if value.to_string().len() > 16 * 1024 {
+            errors.add(&field, "must be at most 16 KiB of JSON");
         }
         if platform.secret_settings().contains(&key.as_str()) {
             match value.as_str() {

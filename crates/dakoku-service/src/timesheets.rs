@@ -6,7 +6,7 @@ use crate::employees::visible_employee;
 use crate::error::OrNotFound;
 use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use dakoku_domain::{Employee, EmployeeId, Organization};
+use dakoku_domain::{validate, Employee, EmployeeId, Organization};
 use dakoku_rules::{
     compute_days, local_instant, summarize_month, week_start, work_date, Calendar, CalendarEntry, CalendarKind,
     DayRecord, MonthHistory, MonthSummary, PunchEvent, ShiftDef, WorkRule,
@@ -75,6 +75,16 @@ pub fn default_rule(org: &Organization) -> WorkRule {
         WorkRule::china_default(org.timezone.0)
     } else {
         WorkRule::japan_default(org.timezone.0)
+    }
+}
+
+/// Calendar days and roster assignments one request may change (four years of days).
+const MAX_DAYS_PER_CHANGE: usize = 1500;
+
+/// A day a person could mean (see [`dakoku_domain::plausible`]).
+fn check_day(errors: &mut dakoku_domain::ValidationErrors, field: &str, day: NaiveDate) {
+    if !dakoku_domain::plausible::is_plausible_date(day) {
+        errors.add(field, dakoku_domain::plausible::range_text());
     }
 }
 
@@ -438,15 +448,27 @@ impl Service {
     /// Sets (or with `None`, clears) calendar days of the organisation.
     pub async fn set_calendar(&self, ctx: &Ctx, days: &[(NaiveDate, Option<CalendarEntry>)]) -> ServiceResult<()> {
         require_rule_admin(ctx)?;
+        let mut errors = dakoku_domain::ValidationErrors::default();
+        if days.len() > MAX_DAYS_PER_CHANGE {
+            errors.add("days", format!("at most {MAX_DAYS_PER_CHANGE} days in one change"));
+        }
+        let mut names = Vec::with_capacity(days.len());
+        for (i, (day, entry)) in days.iter().enumerate() {
+            check_day(&mut errors, &format!("days[{i}].date"), *day);
+            let name = entry.as_ref().map(|e| e.name.trim()).filter(|n| !n.is_empty());
+            names.push(name.map(|n| validate::required_text(&mut errors, &format!("days[{i}].name"), n, 100)));
+        }
+        errors.into_result()?;
         let mut tx = self.db.begin().await?;
-        for (day, entry) in days {
+        for ((day, entry), name) in days.iter().zip(names) {
             match entry {
                 Some(entry) => {
                     let kind = serde_json::to_value(entry.kind)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned))
                         .unwrap_or_default();
-                    store::put_calendar_day(&mut tx, ctx.org(), *day, &kind, &entry.name).await?;
+                    let name = name.unwrap_or_default();
+                    store::put_calendar_day(&mut tx, ctx.org(), *day, &kind, &name).await?;
                 }
                 None => {
                     store::delete_calendar_day(&mut tx, ctx.org(), *day).await?;
@@ -508,7 +530,11 @@ impl Service {
             .filter_map(|t| serde_json::from_str::<ShiftDef>(t).ok().map(|s| s.code))
             .collect();
         let mut errors = dakoku_domain::ValidationErrors::default();
-        for (day, code) in days {
+        if days.len() > MAX_DAYS_PER_CHANGE {
+            errors.add("assignments", format!("at most {MAX_DAYS_PER_CHANGE} days in one change"));
+        }
+        for (i, (day, code)) in days.iter().enumerate() {
+            check_day(&mut errors, &format!("assignments[{i}].date"), *day);
             if let Some(code) = code {
                 if !known.contains(code) {
                     errors.add("assignments", format!("{day}: no shift with code '{code}'"));
@@ -559,6 +585,7 @@ impl Service {
         action: &str,
         comment: Option<String>,
     ) -> ServiceResult<MonthState> {
+        let comment = validate::comment(comment.as_deref())?;
         let mut tx = self.db.begin().await?;
         let employee = visible_employee(&mut tx, ctx, employee).await?;
         let key = month.text();

@@ -1,7 +1,7 @@
 //! Timesheets and what they are computed from: work rules, the calendar, shifts and rosters,
 //! corrections, the monthly workflow, and payroll exports.
 
-use crate::extract::{path_id, AppJson, AppQuery, Auth};
+use crate::extract::{optional_body, path_id, AppJson, AppQuery, Auth};
 use crate::problem::Problem;
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
@@ -38,19 +38,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn month_of(text: &str) -> Result<YearMonth, ApiError> {
     YearMonth::parse(text).ok_or_else(|| ApiError::bad_request(format!("'{text}' is not a month such as 2026-11")))
-}
-
-/// A JSON body that may also be left empty.
-fn optional_body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice::<Option<T>>(bytes).map(Option::unwrap_or_default).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the body does not fit this route: {e}"))
-        }
-        _ => ApiError::bad_request("the body is not valid JSON"),
-    })
 }
 
 /// One month of one employee: day records with the contract's minute fields, totals,

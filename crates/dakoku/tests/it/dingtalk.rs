@@ -119,25 +119,6 @@ backend_test!(dingtalk_robot_punching_and_events_with_bad_signatures_refused, |d
     assert_eq!(d.sim.post_event(&query, &json!({"not": "sealed"})).await, Ok(400));
     assert_eq!(d.app.footprint().await, before, "nothing stored, nothing queued");
 
-    // Finding 7 of the hardening review: the sign covers only the timestamp, so a captured
-    // (timestamp, sign) pair must not carry another message, nor may another robot's message.
-    let (first, ts) = d.sim.robot_message("user001", None, "今天");
-    let ts = ts.to_string();
-    let sign = robot_sign(&ts, APP_SECRET);
-    assert_eq!(d.sim.post_robot(&first, &ts, &sign).await, Ok(200));
-    let punches = d.app.footprint().await.0;
-    let (forged, _) = d.sim.robot_message("user001", None, "下班");
-    assert_eq!(d.sim.post_robot(&forged, &ts, &sign).await, Ok(401), "a reused signature with another body");
-    assert_eq!(d.sim.post_robot(&first, &ts, &sign).await, Ok(200), "the same message again is a redelivery");
-    let (mut other_robot, ts) = d.sim.robot_message("user001", None, "下班");
-    other_robot["robotCode"] = json!("dingotherrobot");
-    let ts = ts.to_string();
-    assert_eq!(d.sim.post_robot(&other_robot, &ts, &robot_sign(&ts, APP_SECRET)).await, Ok(401));
-    other_robot.as_object_mut().expect("object").remove("robotCode");
-    assert_eq!(d.sim.post_robot(&other_robot, &ts, &robot_sign(&ts, APP_SECRET)).await, Ok(401));
-    d.app.drain().await;
-    assert_eq!(d.app.footprint().await.0, punches, "no punch from the forged messages");
-
     // A punch made in DingTalk's own app: the event queues one pull of that day.
     let at = chrono::Utc::now().timestamp_millis() - 60_000;
     d.sim.punch("user001", false, at, "Early", "Outside");
@@ -358,5 +339,29 @@ backend_test!(dingtalk_punches_made_elsewhere_are_uploaded_once_and_not_read_bac
     d.app.post(&t, &format!("/api/v1/integrations/{}/pull", d.integration), range).await.expect(202);
     d.app.drain().await;
     assert_eq!(d.app.count("SELECT COUNT(*) FROM punches").await, 1);
+    d.app.shutdown().await;
+});
+
+backend_test!(finding_07_dingtalk_robot_signatures_bind_to_one_message_and_robot, |db: TestDb| async move {
+    let d = ding(db, json!({})).await;
+    d.link("E1", "张三", "user001", "13800000001").await;
+    // Finding 7 of the hardening review: the sign covers only the timestamp, so a captured
+    // (timestamp, sign) pair must not carry another message, nor may another robot's message.
+    let (first, ts) = d.sim.robot_message("user001", None, "今天");
+    let ts = ts.to_string();
+    let sign = robot_sign(&ts, APP_SECRET);
+    assert_eq!(d.sim.post_robot(&first, &ts, &sign).await, Ok(200));
+    let punches = d.app.footprint().await.0;
+    let (forged, _) = d.sim.robot_message("user001", None, "下班");
+    assert_eq!(d.sim.post_robot(&forged, &ts, &sign).await, Ok(401), "a reused signature with another body");
+    assert_eq!(d.sim.post_robot(&first, &ts, &sign).await, Ok(200), "the same message again is a redelivery");
+    let (mut other_robot, ts) = d.sim.robot_message("user001", None, "下班");
+    other_robot["robotCode"] = json!("dingotherrobot");
+    let ts = ts.to_string();
+    assert_eq!(d.sim.post_robot(&other_robot, &ts, &robot_sign(&ts, APP_SECRET)).await, Ok(401));
+    other_robot.as_object_mut().expect("object").remove("robotCode");
+    assert_eq!(d.sim.post_robot(&other_robot, &ts, &robot_sign(&ts, APP_SECRET)).await, Ok(401));
+    d.app.drain().await;
+    assert_eq!(d.app.footprint().await.0, punches, "no punch from the forged messages");
     d.app.shutdown().await;
 });

@@ -341,6 +341,13 @@ impl TestApp {
         row.try_get::<i64, _>(0).expect("integer")
     }
 
+    /// Runs an SQL statement that returns one text.
+    pub async fn count_text(&self, sql: &str) -> String {
+        use sqlx::Row;
+        let row = sqlx::query(sql).fetch_one(&self.service.db.pool).await.expect("text query");
+        row.try_get::<String, _>(0).expect("text")
+    }
+
     /// Drains the job queue, pretending time has passed so retries are due at once.
     /// Runs the jobs that are due now until none is left (retries wait for their time).
     pub async fn drain(&self) {

@@ -7,6 +7,7 @@ mod api;
 mod authz;
 mod bad_input;
 mod browser;
+mod corpus;
 mod dingtalk;
 mod jobs;
 mod lineworks;

@@ -342,8 +342,23 @@ backend_test!(finding_05_setting_the_password_voids_every_other_link, |db: TestD
         .expect("url")
         .to_owned();
     let token = url.rsplit('/').next().expect("token");
-    // A link issued earlier that somehow escaped voiding (inserted as the store would) dies
-    // with the password set through another.
+    // A second outstanding link, as an older release (which voided nothing) could have left.
+    let org =
+        dakoku_domain::OrgId::from_db(app.count_text("SELECT org_id FROM users WHERE email = 'l2@acme.example'").await);
+    let mut conn = app.service.db.conn().await.expect("connection");
+    let now = chrono::Utc::now();
+    let user_id = dakoku_domain::UserId::from_db(user.clone());
+    dakoku_store::web::insert_link(
+        &mut conn,
+        "an-older-link-hash",
+        &org,
+        &user_id,
+        now + chrono::Duration::hours(1),
+        now,
+    )
+    .await
+    .expect("older link");
+    drop(conn);
     app.service.set_password_with_link(token, PASSWORD).await.expect("set");
     let outstanding =
         app.count(&format!("SELECT COUNT(*) FROM password_links WHERE user_id = '{user}' AND used_at IS NULL")).await;
@@ -451,4 +466,62 @@ backend_test!(finding_12_the_sqlite_files_are_private, |db: TestDb| async move {
     for name in ["dakoku.db", "dakoku.db-wal", "dakoku.db-shm"] {
         assert_eq!(mode(&data.join(name)), 0o600, "{name}");
     }
+});
+
+backend_test!(finding_13_the_openapi_document_declares_what_routes_really_do, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let doc = app.request(reqwest::Method::GET, None, "/api/v1/openapi.json", None).await.expect(200).body;
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let in_template: Vec<&str> =
+            path.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect();
+        for (method, operation) in item.as_object().expect("item") {
+            let name = format!("{method} {path}");
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{name} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "{name}: operationId {id} repeats");
+            let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+            for parameter in &parameters {
+                if parameter["in"] == "path" {
+                    let declared = parameter["name"].as_str().expect("name");
+                    assert!(
+                        in_template.contains(&declared),
+                        "{name}: {declared} is declared in: path but is not in it"
+                    );
+                }
+            }
+            for expected in &in_template {
+                assert!(
+                    parameters.iter().any(|p| p["in"] == "path" && p["name"] == *expected),
+                    "{name}: path parameter {expected} is not declared"
+                );
+            }
+            let responses = operation["responses"].as_object().expect("responses");
+            let mut needed = vec!["400", "401", "403", "404", "422"];
+            if operation.get("requestBody").is_some() {
+                needed.extend(["413", "415"]);
+            }
+            for status in needed {
+                assert!(responses.contains_key(status), "{name} does not document {status}");
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().expect("error content");
+                    assert!(content.keys().all(|k| k == "application/problem+json"), "{name} {status}: {content:?}");
+                }
+            }
+        }
+    }
+    // Audit entries hold whatever was changed: lists too, not only objects.
+    let after = &doc["components"]["schemas"]["AuditDto"]["properties"]["after"];
+    assert!(after.get("type").is_none() && after.get("$ref").is_none(), "after is any JSON value: {after}");
+    app.put(
+        &app.admin_token,
+        "/api/v1/calendar",
+        json!({"days": [{"date": "2026-12-24", "kind": "company", "name": "イブ"}]}),
+    )
+    .await
+    .expect(204);
+    let audit = app.get(&app.admin_token, "/api/v1/audit").await.expect(200);
+    assert!(audit.body["items"][0]["after"].is_array(), "{}", audit.text);
+    app.shutdown().await;
 });
