@@ -28,15 +28,56 @@ const WITH_BODY: [(&str, &str); 3] = [
 
 pub fn complete(doc: utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serializes");
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
-    for (path, item) in paths.iter_mut() {
-        for method in METHODS {
-            if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
-                complete_operation(method, path, operation);
+    let mut request_schemas = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            for method in METHODS {
+                if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
+                    complete_operation(method, path, operation);
+                    if let Some(body) = operation.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
+                        for media in body.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                            let Some(schema) = media.get_mut("schema") else { continue };
+                            match schema.get("$ref").and_then(Value::as_str) {
+                                Some(reference) => {
+                                    request_schemas.push(reference.rsplit('/').next().unwrap_or_default().to_owned())
+                                }
+                                None => bound_free_objects(schema),
+                            }
+                        }
+                    }
+                }
             }
         }
     }
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for name in request_schemas {
+            if let Some(properties) = schemas.get_mut(&name).and_then(|s| s.get_mut("properties")) {
+                for property in properties.as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+                    bound_free_objects(property);
+                }
+            }
+        }
+        schemas.insert("JsonObject".into(), json_object_schema());
+    }
     doc
+}
+
+/// A request field that takes any object (integration settings, a work-rule layer) is
+/// described as what it is: an object of scalars, lists and objects at most three levels deep.
+/// (An open `{"type": "object"}` makes schema-driven clients and fuzzers build unbounded
+/// recursive values, which neither dakoku nor they need.)
+fn bound_free_objects(schema: &mut Value) {
+    if schema.as_object().is_some_and(|o| o.len() == 1 && o.get("type") == Some(&json!("object"))) {
+        *schema = json!({"$ref": "#/components/schemas/JsonObject"});
+    }
+}
+
+fn json_object_schema() -> Value {
+    let scalar = json!({"type": ["string", "number", "integer", "boolean", "null"]});
+    let level = |inner: &Value| json!({"anyOf": [scalar, {"type": "array", "items": inner}, {"type": "object", "additionalProperties": inner}]});
+    let deepest = level(&scalar);
+    let middle = level(&deepest);
+    json!({"type": "object", "description": "A JSON object (values nested at most three levels).", "additionalProperties": middle})
 }
 
 fn complete_operation(method: &str, path: &str, operation: &mut Map<String, Value>) {

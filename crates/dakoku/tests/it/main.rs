@@ -13,7 +13,7 @@ mod jobs;
 mod lineworks;
 mod process;
 mod scenarios;
-mod security;
+pub mod security;
 mod web;
 mod wecom;
 mod workflow;

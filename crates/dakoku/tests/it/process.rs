@@ -731,3 +731,42 @@ backend_test!(a_punch_pushed_to_dingtalk_reaches_it_once_across_a_sigkill, |db: 
     assert_eq!(sim.records().len(), 1);
     assert!(!server.log().contains("dingsecret"), "the log shows the app secret");
 });
+
+backend_test!(finding_01_platform_call_failures_leave_no_secret_in_the_log, |db: TestDb| async move {
+    use crate::security::{failing_platform, settings_for, SECRETS};
+    let key = dakoku_config::MasterKey::generate().to_base64();
+    let token = init(&db, &key);
+    let mut server = Server::start(&db, &key, &[("DAKOKU_LOG", "trace"), ("DAKOKU_WORKER_POLL_MS", "50")]);
+    let client = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+        async move { call(&client, &base, &token, reqwest::Method::POST, &path, Some(body), None).await.expect("reachable") }
+    };
+    let mut tests = Vec::new();
+    for platform in ["wecom", "dingtalk", "lineworks"] {
+        for mode in ["refused", "timeout", "4xx", "5xx"] {
+            let base = failing_platform(mode).await;
+            let body = json!({"platform": platform, "name": format!("{platform} {mode}"), "settings": settings_for(platform, &base)});
+            let id = post("/api/v1/integrations".into(), body).await.expect(201).id();
+            tests.push(post(format!("/api/v1/integrations/{id}/test"), json!({})));
+            if platform != "lineworks" && mode != "timeout" {
+                post(format!("/api/v1/integrations/{id}/org-sync"), json!({"direction": "read"})).await.expect(202);
+            }
+        }
+    }
+    for report in futures::future::join_all(tests).await {
+        assert_eq!(report.expect(200).body["ok"], false);
+    }
+    // The worker retries the failed syncs in the background; wait until each has failed once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.log().matches("cannot reach").nth(5).is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.terminate().success());
+    let log = server.log();
+    assert!(log.contains("cannot reach"), "the failures were logged: {log}");
+    for secret in SECRETS {
+        assert!(!log.contains(secret), "a secret is in the log");
+    }
+    assert!(!log.contains("corpsecret=") && !log.contains("appsecret="), "a secret-bearing URL is in the log");
+});

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Secret values every platform integration below is given, to be looked for everywhere.
-const SECRETS: [&str; 6] = [
+pub const SECRETS: [&str; 6] = [
     "CorpSecretValue0000000000000000001",
     "DingAppSecretValue0000000000000002",
     "LineClientSecretValue000000000003",
@@ -18,7 +18,7 @@ const SECRETS: [&str; 6] = [
 ];
 
 /// A loopback server that fails every request in the given way.
-async fn failing_platform(mode: &'static str) -> String {
+pub async fn failing_platform(mode: &'static str) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     if mode == "refused" {
@@ -48,7 +48,7 @@ async fn failing_platform(mode: &'static str) -> String {
     base
 }
 
-fn settings_for(platform: &str, base: &str) -> Value {
+pub fn settings_for(platform: &str, base: &str) -> Value {
     let key = "a".repeat(43);
     match platform {
         "wecom" => json!({"corp_id": "ww1", "agent_id": "1000002", "secret": SECRETS[0], "token": SECRETS[4],
