@@ -759,7 +759,7 @@ backend_test!(finding_01_platform_call_failures_leave_no_secret_in_the_log, |db:
     }
     // The worker retries the failed syncs in the background; wait until each has failed once.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !server.log().matches("cannot reach").nth(5).is_some() && Instant::now() < deadline {
+    while server.log().matches("cannot reach").nth(5).is_none() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(server.terminate().success());
