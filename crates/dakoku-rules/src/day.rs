@@ -37,7 +37,15 @@ pub struct DayInput {
     pub kind: DayKind,
     pub plan: Option<Plan>,
     pub punches: Vec<PunchEvent>,
+    /// Japan: the 0:00–24:00 spans of 法定休日 around the day. Legal-holiday work is judged by
+    /// calendar date, not by working day (昭23.4.5 基発535号).
+    pub legal_holidays: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
+
+/// The longest a work period may run from its clock-in: later punches no longer follow it.
+/// A 24-hour duty (隔日勤務) with its overtime fits; a forgotten clock-out does not capture
+/// the next day's punches.
+pub const MAX_WORK_PERIOD_HOURS: i64 = 30;
 
 /// The planned hours of a day, as instants.
 #[derive(Clone, Debug)]
@@ -179,6 +187,79 @@ pub fn day_plan(
     plan.filter(|_| calendar.classify(rule, date, scheduled).is_workday())
 }
 
+/// The working day each punch belongs to. A continuous work period is one 勤務 belonging to
+/// the day it started (継続勤務, 昭63.1.1 基発1号): punches after a clock-in follow it until its
+/// clock-out (or [`MAX_WORK_PERIOD_HOURS`]); only a punch with no open period is placed by
+/// the day boundary, and a clock-in between midnight and the boundary goes to whichever of the
+/// two days has its planned start nearer (an early shift is not the previous day's).
+pub fn attribute_punches(
+    rule: &WorkRule,
+    calendar: &Calendar,
+    roster: &BTreeMap<NaiveDate, ShiftDef>,
+    punches: &[PunchEvent],
+) -> BTreeMap<NaiveDate, Vec<PunchEvent>> {
+    let mut sorted: Vec<&PunchEvent> = punches.iter().collect();
+    sorted.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    let mut by_date: BTreeMap<NaiveDate, Vec<PunchEvent>> = BTreeMap::new();
+    let mut open: Option<(NaiveDate, DateTime<Utc>)> = None;
+    for punch in sorted {
+        let following = open.filter(|(_, since)| punch.at - *since <= Duration::hours(MAX_WORK_PERIOD_HOURS));
+        let date = match (punch.kind, following) {
+            (PunchKind::ClockIn, _) => {
+                let date = clock_in_date(rule, calendar, roster, punch.at);
+                open = Some((date, punch.at));
+                date
+            }
+            (kind, Some((date, _))) => {
+                if kind == PunchKind::ClockOut {
+                    open = None;
+                }
+                date
+            }
+            (_, None) => {
+                open = None;
+                work_date(rule, punch.at)
+            }
+        };
+        by_date.entry(date).or_default().push(punch.clone());
+    }
+    by_date
+}
+
+fn clock_in_date(
+    rule: &WorkRule,
+    calendar: &Calendar,
+    roster: &BTreeMap<NaiveDate, ShiftDef>,
+    at: DateTime<Utc>,
+) -> NaiveDate {
+    let by_boundary = work_date(rule, at);
+    let by_calendar = at.with_timezone(&rule.timezone).date_naive();
+    if by_boundary == by_calendar {
+        return by_boundary;
+    }
+    let distance = |date: NaiveDate| match plan_for(rule, calendar, roster, date) {
+        (true, Some(plan)) if !plan.flex => Some((plan.start - at).num_minutes().abs()),
+        _ => None,
+    };
+    match (distance(by_boundary), distance(by_calendar)) {
+        (Some(before), Some(after)) if after < before => by_calendar,
+        (None, Some(_)) => by_calendar,
+        _ => by_boundary,
+    }
+}
+
+/// The instants of the 法定休日 among the days around `date` (Japan only).
+fn legal_holidays_around(rule: &WorkRule, calendar: &Calendar, date: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    if rule.jurisdiction != crate::Jurisdiction::Japan {
+        return Vec::new();
+    }
+    (-1..=2)
+        .map(|offset| date + Duration::days(offset))
+        .filter(|d| calendar.classify(rule, *d, false) == DayKind::LegalHoliday)
+        .map(|d| (local_instant(rule, d, hm(0, 0)), local_instant(rule, d + Duration::days(1), hm(0, 0))))
+        .collect()
+}
+
 fn day_inputs(
     rule: &WorkRule,
     calendar: &Calendar,
@@ -187,20 +268,32 @@ fn day_inputs(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<DayInput> {
-    let mut by_date: BTreeMap<NaiveDate, Vec<PunchEvent>> = BTreeMap::new();
-    for p in punches {
-        by_date.entry(work_date(rule, p.at)).or_default().push(p.clone());
-    }
+    let mut by_date = attribute_punches(rule, calendar, roster, punches);
     from.iter_days()
         .take_while(|d| *d <= to)
         .map(|date| {
             let (scheduled, plan) = plan_for(rule, calendar, roster, date);
             let kind = calendar.classify(rule, date, scheduled);
-            let mut punches = by_date.remove(&date).unwrap_or_default();
-            punches.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-            DayInput { date, kind, plan: plan.filter(|_| kind.is_workday()), punches }
+            let punches = by_date.remove(&date).unwrap_or_default();
+            let legal_holidays = legal_holidays_around(rule, calendar, date);
+            DayInput { date, kind, plan: plan.filter(|_| kind.is_workday()), punches, legal_holidays }
         })
         .collect()
+}
+
+/// The days whose records a punch at `at` (added, moved or removed) can change: from the day
+/// before its working day (it may close that day's open period) to the end of the week of the
+/// last day a period opened by it could reach.
+pub fn affected_days(rule: &WorkRule, at: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let date = work_date(rule, at);
+    let reach = work_date(rule, at + Duration::hours(MAX_WORK_PERIOD_HOURS)).max(date + Duration::days(1));
+    (date - Duration::days(1), week_start(rule, reach) + Duration::days(6))
+}
+
+/// How far before and after a range of days punches must be read so that every work period
+/// touching it is seen whole.
+pub fn punch_margin() -> Duration {
+    Duration::hours(MAX_WORK_PERIOD_HOURS)
 }
 
 /// Computes the day records of `from..=to`. Weekly overtime needs the whole week, so the
@@ -460,15 +553,22 @@ pub(crate) fn compute_day(rule: &WorkRule, input: &DayInput, now: DateTime<Utc>)
         why.push(format!("late night (22:00–05:00) {} min", r.late_night_minutes));
     }
 
-    // Classes: holiday work, or regular and daily overtime.
+    // Classes: holiday work, then the daily limit on the rest.
     let flex = input.plan.as_ref().is_some_and(|p| p.flex) || matches!(rule.schedule, Schedule::Flex { .. });
-    if input.kind.is_holiday_work() {
-        r.holiday_minutes = r.worked_minutes;
-        if r.holiday_minutes > 0 {
-            why.push(format!("{} min of holiday work ({:?})", r.holiday_minutes, input.kind));
-        }
-    } else if !flex && r.worked_minutes > DAILY_LIMIT {
-        r.daily_overtime_minutes = r.worked_minutes - DAILY_LIMIT;
+    r.holiday_minutes = match rule.jurisdiction {
+        // Japan: the minutes that fall on a 法定休日's calendar day, whichever day the shift
+        // began (a Saturday night shift into Sunday is holiday work from midnight on).
+        crate::Jurisdiction::Japan => minutes(overlap(&worked_spans, &input.legal_holidays)).min(r.worked_minutes),
+        // China: the whole shift of a rest day or statutory holiday.
+        crate::Jurisdiction::China if input.kind.is_holiday_work() => r.worked_minutes,
+        crate::Jurisdiction::China => 0,
+    };
+    if r.holiday_minutes > 0 {
+        why.push(format!("{} min of legal-holiday or rest-day work ({:?})", r.holiday_minutes, input.kind));
+    }
+    let ordinary = r.worked_minutes - r.holiday_minutes;
+    if !flex && ordinary > DAILY_LIMIT {
+        r.daily_overtime_minutes = ordinary - DAILY_LIMIT;
         why.push(format!("daily overtime {} min beyond 8 h", r.daily_overtime_minutes));
     }
     r.overtime_minutes = r.daily_overtime_minutes;
@@ -524,7 +624,9 @@ pub(crate) fn compute_day(rule: &WorkRule, input: &DayInput, now: DateTime<Utc>)
 /// Applies the 40-hour weekly limit in date order: regular minutes past 40 h in a week become
 /// weekly overtime. Daily overtime and holiday work are not counted again.
 fn apply_weekly_limit(rule: &WorkRule, records: &mut [DayRecord]) {
-    if matches!(rule.schedule, Schedule::Flex { .. }) {
+    // China's standard system has no weekly overtime: beyond 8 h a day is 150 %, rest days are
+    // 200 % (劳动法44条); a week of 调休 with a make-up Saturday is five ordinary days and one.
+    if matches!(rule.schedule, Schedule::Flex { .. }) || rule.jurisdiction == crate::Jurisdiction::China {
         return;
     }
     let mut running = 0;

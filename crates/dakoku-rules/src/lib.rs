@@ -11,9 +11,10 @@ mod month;
 mod rule;
 
 pub use day::{
-    compute_days, day_plan, local_instant, week_start, work_date, Anomaly, DayInput, DayRecord, Plan, PunchEvent,
+    affected_days, attribute_punches, compute_days, day_plan, local_instant, punch_margin, week_start, work_date,
+    Anomaly, DayInput, DayRecord, Plan, PunchEvent, MAX_WORK_PERIOD_HOURS,
 };
-pub use month::{summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals};
+pub use month::{summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals, Unrounded};
 pub use rule::{
     Calendar, CalendarEntry, CalendarKind, DayKind, Jurisdiction, Pairing, Rounding, Schedule, ShiftDef, TimeRange,
     WorkRule,

@@ -65,6 +65,9 @@ pub enum Alert {
     /// China: overtime of all classes over 36 h in the month.
     #[serde(rename = "cn_over_36h_month")]
     CnOver36hMonth,
+    /// China: a day's extension beyond 8 h over 3 h (劳动法41条).
+    #[serde(rename = "cn_over_3h_day")]
+    CnOver3hDay,
 }
 
 /// What an earlier month contributed, for the alerts that look back.
@@ -76,9 +79,21 @@ pub struct MonthHistory {
     pub holiday_minutes: i64,
 }
 
+/// The figures limits are judged on: exact minutes, never rounded (rounding is for pay only,
+/// 昭63.3.14 基発150号).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unrounded {
+    pub overtime_minutes: i64,
+    pub holiday_minutes: i64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthSummary {
     pub totals: Totals,
+    /// The month's overtime and holiday work before any rounding: what alerts compare and
+    /// later months look back on.
+    #[serde(default)]
+    pub unrounded: Unrounded,
     pub premiums: Premiums,
     pub alerts: Vec<Alert>,
     /// How the month-level figures came about.
@@ -132,6 +147,7 @@ pub fn summarize_month(
             "flextime: {counted} min worked against the month's legal total of {limit} min (40 h × {days_in_month} ÷ 7)"
         ));
     }
+    s.unrounded = Unrounded { overtime_minutes: t.overtime_minutes, holiday_minutes: t.holiday_minutes };
     if rule.rounding.monthly_30_minute_rule {
         t.overtime_minutes = round_30(t.overtime_minutes);
         t.late_night_minutes = round_30(t.late_night_minutes);
@@ -139,13 +155,14 @@ pub fn summarize_month(
         s.explanation.push("premium totals rounded to the hour by the 30-minute rule".to_owned());
     }
     let t = s.totals;
+    let exact = s.unrounded;
     match rule.jurisdiction {
         Jurisdiction::Japan => {
             s.premiums.jp_overtime_up_to_60h_minutes = t.overtime_minutes.min(60 * 60);
             s.premiums.jp_overtime_over_60h_minutes = (t.overtime_minutes - 60 * 60).max(0);
             s.premiums.jp_late_night_minutes = t.late_night_minutes;
             s.premiums.jp_legal_holiday_minutes = t.holiday_minutes;
-            s.alerts = japan_alerts(rule, first, &t, history, &mut s.explanation);
+            s.alerts = japan_alerts(rule, first, &exact, history, &mut s.explanation);
         }
         Jurisdiction::China => {
             let statutory: i64 = days
@@ -156,10 +173,22 @@ pub fn summarize_month(
             s.premiums.cn_150_minutes = t.overtime_minutes;
             s.premiums.cn_300_minutes = statutory;
             s.premiums.cn_200_minutes = t.holiday_minutes - statutory;
-            let all = t.overtime_minutes + t.holiday_minutes;
+            // 劳动法41条: extensions at most 3 h a day and 36 h a month.
+            let all = exact.overtime_minutes + exact.holiday_minutes;
             if all > 36 * 60 {
                 s.alerts.push(Alert::CnOver36hMonth);
                 s.explanation.push(format!("overtime of all classes {all} min is over the 36 h monthly cap"));
+            }
+            let in_month = |d: &&DayRecord| d.date.year() == first.year() && d.date.month() == first.month();
+            let long_days: Vec<String> = days
+                .iter()
+                .filter(in_month)
+                .filter(|d| d.daily_overtime_minutes > 3 * 60)
+                .map(|d| format!("{} ({} min)", d.date, d.daily_overtime_minutes))
+                .collect();
+            if !long_days.is_empty() {
+                s.alerts.push(Alert::CnOver3hDay);
+                s.explanation.push(format!("extended beyond 3 h a day on {}", long_days.join(", ")));
             }
         }
     }
@@ -169,7 +198,7 @@ pub fn summarize_month(
 fn japan_alerts(
     rule: &WorkRule,
     first: NaiveDate,
-    t: &Totals,
+    t: &Unrounded,
     history: &[MonthHistory],
     why: &mut Vec<String>,
 ) -> Vec<Alert> {
@@ -186,15 +215,18 @@ fn japan_alerts(
     if with_holiday >= 100 * 60 {
         alerts.push(Alert::Over100hMonthWithHoliday);
     }
-    // The average over the last 2, 3, ... 6 months, this one included.
+    // The average over the last 2, 3, ... 6 months, this one included (労基法36条6項3号):
+    // the sum is compared with n × 80 h, so no fraction of a minute is lost to division.
     let mut sum = with_holiday;
     for n in 1..6 {
         let Some(month) = earlier(n) else { break };
         sum += month.overtime_minutes + month.holiday_minutes;
-        let average = sum / i64::from(n + 1);
-        if average > 80 * 60 {
+        let months = i64::from(n + 1);
+        if sum > 80 * 60 * months {
             alerts.push(Alert::Over80hAverage);
-            why.push(format!("overtime and holiday work average {average} min over the last {} months", n + 1));
+            why.push(format!(
+                "overtime and holiday work of {sum} min over the last {months} months is over 80 h a month"
+            ));
             break;
         }
     }

@@ -4,10 +4,11 @@
 
 use crate::employees::visible_employee;
 use crate::error::OrNotFound;
-use crate::timesheets::{affected_days, check_month_open};
+use crate::timesheets::check_month_open;
 use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
 use chrono::{DateTime, Utc};
 use dakoku_domain::{validate, Employee, EmployeeId, Punch, PunchId, PunchKind, PunchSource, Role, ValidationErrors};
+use dakoku_rules::affected_days;
 use dakoku_store::timesheets::{self as store, Correction};
 use dakoku_store::{employees, orgs, punches, Conn, StoreError};
 
@@ -217,9 +218,9 @@ impl Service {
                     _ => return Err(StoreError::Corrupt("correction without kind or time".into()).into()),
                 },
             };
-            let mut touched = vec![check_month_open(&mut tx, &org, &employee, at).await?];
+            let mut touched = vec![(check_month_open(&mut tx, &org, &employee, at).await?.0, at)];
             if let Some(old) = &old {
-                touched.push(check_month_open(&mut tx, &org, &employee, old.at).await?);
+                touched.push((check_month_open(&mut tx, &org, &employee, old.at).await?.0, old.at));
             }
             let entry = Punch {
                 id: PunchId::new(),
@@ -239,8 +240,8 @@ impl Service {
                 created_at: Utc::now(),
             };
             punches::insert(&mut tx, &entry).await?;
-            for (rule, date) in &touched {
-                store::invalidate(&mut tx, ctx.org(), Some(&employee.id), Some(affected_days(rule, *date))).await?;
+            for (rule, at) in &touched {
+                store::invalidate(&mut tx, ctx.org(), Some(&employee.id), Some(affected_days(rule, *at))).await?;
             }
             audit::record(&mut tx, ctx, "punch.create", "punch", entry.id.as_str(), audit::NOTHING, Some(&entry))
                 .await?;

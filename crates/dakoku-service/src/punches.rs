@@ -5,7 +5,7 @@
 
 use crate::employees::{scope_of, visible_employee};
 use crate::paging::Listed;
-use crate::timesheets::{affected_days, check_month_open};
+use crate::timesheets::check_month_open;
 use crate::webhooks::enqueue_event;
 use crate::{audit, Ctx, PageRequest, Service, ServiceError, ServiceResult};
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +13,7 @@ use dakoku_domain::{
     validate, EmployeeId, EmployeeStatus, IntegrationId, Location, Punch, PunchId, PunchKind, PunchSource,
     ValidationErrors,
 };
+use dakoku_rules::affected_days;
 use dakoku_store::punches::{self, Filter};
 use dakoku_store::{idempotency, Conn, StoreError};
 
@@ -103,7 +104,7 @@ pub(crate) async fn insert_punch(
         }
     }
     let org = dakoku_store::orgs::get(tx, ctx.org()).await?;
-    let (rule, work_date) = check_month_open(tx, &org, &employee, at).await?;
+    let (rule, _) = check_month_open(tx, &org, &employee, at).await?;
 
     let punch = Punch {
         id: PunchId::new(),
@@ -123,7 +124,7 @@ pub(crate) async fn insert_punch(
         created_at: now,
     };
     punches::insert(tx, &punch).await?;
-    let (from, to) = affected_days(&rule, work_date);
+    let (from, to) = affected_days(&rule, at);
     dakoku_store::timesheets::invalidate(tx, ctx.org(), Some(&punch.employee_id), Some((from, to))).await?;
     audit::record(tx, ctx, "punch.create", "punch", punch.id.as_str(), audit::NOTHING, Some(&punch)).await?;
     enqueue_event(tx, ctx.org(), "punch.created", punch.id.as_str(), &punch).await?;

@@ -153,11 +153,6 @@ pub(crate) fn day_begins(rule: &WorkRule, date: NaiveDate) -> DateTime<Utc> {
     local_instant(rule, date, rule.day_boundary)
 }
 
-/// The days whose records a punch at `date` can change: the rest of its week.
-pub(crate) fn affected_days(rule: &WorkRule, date: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (date, week_start(rule, date) + Duration::days(6))
-}
-
 /// The month a punch at `at` is counted in, and whether that month still takes punches.
 pub(crate) async fn check_month_open(
     conn: &mut Conn,
@@ -245,18 +240,21 @@ pub(crate) async fn month_days(
         }
     }
     let from = week_start(rule, month.first);
+    // Work periods that began before the range or end after it are read whole.
+    let margin = dakoku_rules::punch_margin();
     let punches = punches::effective(
         conn,
         &org.id,
         &employee.id,
-        day_begins(rule, from),
-        day_begins(rule, last + Duration::days(1)),
+        day_begins(rule, from) - margin,
+        day_begins(rule, last + Duration::days(1)) + margin,
     )
     .await?;
     let events: Vec<PunchEvent> =
         punches.into_iter().map(|p| PunchEvent { id: p.id.to_string(), kind: p.kind, at: p.at }).collect();
-    let calendar = load_calendar(conn, org, from, last).await?;
-    let roster = load_roster(conn, org, &employee.id, from, last).await?;
+    let (around_from, around_last) = (from - Duration::days(2), last + Duration::days(3));
+    let calendar = load_calendar(conn, org, around_from, around_last).await?;
+    let roster = load_roster(conn, org, &employee.id, around_from, around_last).await?;
     let mut days = compute_days(rule, &calendar, &roster, &events, month.first, last, now);
     if let Some(retired_on) = employee.retired_on {
         // Nothing is expected of someone after their last day.
@@ -310,8 +308,8 @@ pub(crate) async fn month_summary(
         };
         history.push(MonthHistory {
             month: earlier.first,
-            overtime_minutes: summary.totals.overtime_minutes,
-            holiday_minutes: summary.totals.holiday_minutes,
+            overtime_minutes: summary.unrounded.overtime_minutes,
+            holiday_minutes: summary.unrounded.holiday_minutes,
         });
     }
     Ok(summarize_month(rule, month.first, days, &history))
