@@ -8,6 +8,7 @@
 
 mod day;
 mod month;
+pub mod national;
 mod rule;
 
 pub use day::{

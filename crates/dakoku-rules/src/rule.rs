@@ -95,6 +95,14 @@ pub struct WorkRule {
     pub auto_break: bool,
     /// First month of the 36協定 year (1 to 12).
     pub agreement_year_start_month: u32,
+    /// Lay the jurisdiction's national calendar (国民の祝日 / 法定节假日 and 调休) under the
+    /// organisation's own days. Off for companies that work on national holidays.
+    #[serde(default = "yes")]
+    pub national_holidays: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl WorkRule {
@@ -117,6 +125,7 @@ impl WorkRule {
             rounding: Rounding::default(),
             auto_break: false,
             agreement_year_start_month: 4,
+            national_holidays: true,
         }
     }
 

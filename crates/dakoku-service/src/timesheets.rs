@@ -120,6 +120,13 @@ fn parse_layer(text: &str) -> ServiceResult<Value> {
 
 /// The rule in force for an employee: built-in defaults, then the organisation's settings,
 /// then each department from the top of the tree down to theirs, then their own.
+/// The organisation's own rule (defaults and its layer), for what is not one employee's.
+async fn organization_rule(conn: &mut Conn, org: &Organization) -> ServiceResult<WorkRule> {
+    let layers = store::rule_layers(conn, &org.id, &["org".to_owned()]).await?;
+    let layers = layers.iter().map(|(_, text)| parse_layer(text)).collect::<ServiceResult<Vec<_>>>()?;
+    merge_rule(&default_rule(org), &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
+}
+
 pub(crate) async fn rule_for(conn: &mut Conn, org: &Organization, employee: &Employee) -> ServiceResult<WorkRule> {
     let mut chain = Vec::new();
     let mut next = employee.department_id.clone();
@@ -173,8 +180,19 @@ pub(crate) async fn check_month_open(
     }
 }
 
-async fn load_calendar(conn: &mut Conn, org: &Organization, from: NaiveDate, to: NaiveDate) -> ServiceResult<Calendar> {
+/// The calendar under a rule: the jurisdiction's national days (unless the rule turns them
+/// off), with the organisation's own days laid over them.
+async fn load_calendar(
+    conn: &mut Conn,
+    org: &Organization,
+    rule: &WorkRule,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ServiceResult<Calendar> {
     let mut calendar = Calendar::default();
+    if rule.national_holidays {
+        calendar.entries = dakoku_rules::national::national_calendar(rule.jurisdiction, from, to);
+    }
     for (day, kind, name) in store::calendar(conn, &org.id, from, to).await? {
         let kind = serde_json::from_value::<CalendarKind>(Value::String(kind.clone()))
             .map_err(|_| StoreError::Corrupt(format!("calendar kind {kind}")))?;
@@ -210,7 +228,7 @@ pub(crate) async fn day_plan(
     rule: &WorkRule,
     date: NaiveDate,
 ) -> ServiceResult<Option<dakoku_rules::Plan>> {
-    let calendar = load_calendar(conn, org, date, date).await?;
+    let calendar = load_calendar(conn, org, rule, date, date).await?;
     let roster = load_roster(conn, org, &employee.id, date, date).await?;
     Ok(dakoku_rules::day_plan(rule, &calendar, &roster, date))
 }
@@ -253,7 +271,7 @@ pub(crate) async fn month_days(
     let events: Vec<PunchEvent> =
         punches.into_iter().map(|p| PunchEvent { id: p.id.to_string(), kind: p.kind, at: p.at }).collect();
     let (around_from, around_last) = (from - Duration::days(2), last + Duration::days(3));
-    let calendar = load_calendar(conn, org, around_from, around_last).await?;
+    let calendar = load_calendar(conn, org, rule, around_from, around_last).await?;
     let roster = load_roster(conn, org, &employee.id, around_from, around_last).await?;
     let mut days = compute_days(rule, &calendar, &roster, &events, month.first, last, now);
     if let Some(retired_on) = employee.retired_on {
@@ -440,7 +458,8 @@ impl Service {
     ) -> ServiceResult<Vec<(NaiveDate, CalendarEntry)>> {
         let mut conn = self.db.conn().await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
-        Ok(load_calendar(&mut conn, &org, from, to).await?.entries.into_iter().collect())
+        let rule = organization_rule(&mut conn, &org).await?;
+        Ok(load_calendar(&mut conn, &org, &rule, from, to).await?.entries.into_iter().collect())
     }
 
     /// Sets (or with `None`, clears) calendar days of the organisation.

@@ -82,9 +82,12 @@ async fn run(app: &TestApp, s: &Scenario) -> Vec<String> {
     let zone = s.timezone.as_deref().unwrap_or("Asia/Tokyo");
     let init = app.service.init_organization(&s.name, "hr@scenario.example", zone).await.expect("organisation");
     let t = init.admin_token;
-    if let Some(rule) = &s.rule {
-        app.request(reqwest::Method::PUT, Some(&t), "/api/v1/work-rules", Some(rule.clone())).await.expect(200);
+    // Scenarios give their calendar days themselves, unless they ask for the national calendar.
+    let mut rule = s.rule.clone().unwrap_or_else(|| json!({}));
+    if rule.get("national_holidays").is_none() {
+        rule["national_holidays"] = json!(false);
     }
+    app.request(reqwest::Method::PUT, Some(&t), "/api/v1/work-rules", Some(rule)).await.expect(200);
     if !s.calendar.is_empty() {
         app.request(reqwest::Method::PUT, Some(&t), "/api/v1/calendar", Some(json!({"days": s.calendar})))
             .await

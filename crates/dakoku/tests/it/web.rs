@@ -304,6 +304,8 @@ backend_test!(web_hr_and_admin_pages_import_close_rules_integrations_audit, |db:
 
     // Work rules: broken JSON is shown back with the reason; a calendar day is kept.
     let rules = a.get("/admin/rules").await;
+    // The national calendar is there without anyone typing it: a year ahead always holds 元日.
+    assert!(rules.body.contains("元日"), "the national holidays are shown: {}", rules.body);
     let csrf = field(&rules.body, "csrf");
     let broken = a.post("/admin/rules", &[("csrf", &csrf), ("layer", "{not json")]).await;
     assert_eq!(broken.status, 422);

@@ -358,6 +358,10 @@ backend_test!(an_approved_month_keeps_its_figures_when_rules_change, |db: TestDb
 backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: TestDb| async move {
     let app = db.spawn().await;
     let t = app.admin_token.clone();
+    // The calendar is the organisation's own here (2026-10-12 is スポーツの日 nationally).
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules", Some(json!({"national_holidays": false})))
+        .await
+        .expect(200);
     let emp = app.create_employee(&t, "E1", None).await;
     punch(&app, &t, &emp, "clock_in", "2026-10-12T09:00:00+09:00").await.expect(201);
     punch(&app, &t, &emp, "clock_out", "2026-10-12T18:00:00+09:00").await.expect(201);
