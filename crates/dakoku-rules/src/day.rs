@@ -1,13 +1,12 @@
 //! From punches to day records (日次勤怠 / 日报).
 
-use crate::rule::{hm, Calendar, DayKind, Pairing, Schedule, ShiftDef, TimeRange, WorkRule};
+use crate::rule::{hm, Calendar, DayKind, Pairing, Schedule, ShiftDef, TimeRange, WorkRule, WorkingTimeSystem};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use dakoku_domain::PunchKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const DAILY_LIMIT: i64 = 8 * 60;
-const WEEKLY_LIMIT: i64 = 40 * 60;
 
 /// One effective punch (corrections already applied).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -555,28 +554,54 @@ pub(crate) fn compute_day(rule: &WorkRule, input: &DayInput, now: DateTime<Utc>)
 
     // Classes: holiday work, then the daily limit on the rest.
     let flex = input.plan.as_ref().is_some_and(|p| p.flex) || matches!(rule.schedule, Schedule::Flex { .. });
-    r.holiday_minutes = match rule.jurisdiction {
+    let system = rule.system;
+    r.holiday_minutes = match (rule.jurisdiction, system) {
+        // 管理監督者: the Act's rest days do not apply (労基法41条), so no holiday premium.
+        (_, WorkingTimeSystem::ExemptManager) => 0,
         // Japan: the minutes that fall on a 法定休日's calendar day, whichever day the shift
         // began (a Saturday night shift into Sunday is holiday work from midnight on).
-        crate::Jurisdiction::Japan => minutes(overlap(&worked_spans, &input.legal_holidays)).min(r.worked_minutes),
+        (crate::Jurisdiction::Japan, _) => minutes(overlap(&worked_spans, &input.legal_holidays)).min(r.worked_minutes),
+        // China's comprehensive and flexible systems: only statutory holidays stand apart.
+        (crate::Jurisdiction::China, WorkingTimeSystem::Comprehensive | WorkingTimeSystem::Unfixed) => {
+            if input.kind == DayKind::StatutoryHoliday {
+                r.worked_minutes
+            } else {
+                0
+            }
+        }
         // China: the whole shift of a rest day or statutory holiday.
-        crate::Jurisdiction::China if input.kind.is_holiday_work() => r.worked_minutes,
-        crate::Jurisdiction::China => 0,
+        (crate::Jurisdiction::China, _) if input.kind.is_holiday_work() => r.worked_minutes,
+        (crate::Jurisdiction::China, _) => 0,
     };
     if r.holiday_minutes > 0 {
         why.push(format!("{} min of legal-holiday or rest-day work ({:?})", r.holiday_minutes, input.kind));
     }
+    let planned = input.plan.as_ref().map_or(0, |plan| {
+        let planned = minutes(plan.end - plan.start) - plan.breaks.iter().fold(0, |acc, (s, e)| acc + minutes(*e - *s));
+        if plan.flex {
+            DAILY_LIMIT
+        } else {
+            planned.max(0)
+        }
+    });
     let ordinary = r.worked_minutes - r.holiday_minutes;
-    if !flex && ordinary > DAILY_LIMIT {
-        r.daily_overtime_minutes = ordinary - DAILY_LIMIT;
-        why.push(format!("daily overtime {} min beyond 8 h", r.daily_overtime_minutes));
+    let daily_limit = match system {
+        // Only the month or period settles these systems' overtime, or there is none.
+        WorkingTimeSystem::ExemptManager | WorkingTimeSystem::Comprehensive | WorkingTimeSystem::Unfixed => None,
+        _ if flex => None,
+        // 1-month variable: the rostered hours where they run over 8 h (労基法32条の2).
+        WorkingTimeSystem::MonthlyVariable => Some(planned.max(DAILY_LIMIT)),
+        WorkingTimeSystem::Standard => Some(DAILY_LIMIT),
+    };
+    if let Some(limit) = daily_limit.filter(|limit| ordinary > *limit) {
+        r.daily_overtime_minutes = ordinary - limit;
+        why.push(format!("daily overtime {} min beyond {limit} min", r.daily_overtime_minutes));
     }
     r.overtime_minutes = r.daily_overtime_minutes;
 
     // The plan: scheduled time, lateness and early leave.
     if let Some(plan) = &input.plan {
-        let planned = minutes(plan.end - plan.start) - plan.breaks.iter().fold(0, |acc, (s, e)| acc + minutes(*e - *s));
-        r.scheduled_minutes = if plan.flex { DAILY_LIMIT } else { planned.max(0) };
+        r.scheduled_minutes = planned;
         let has_core = plan.end > plan.start;
         if has_core {
             if let Some(first) = first_in {
@@ -600,6 +625,14 @@ pub(crate) fn compute_day(rule: &WorkRule, input: &DayInput, now: DateTime<Utc>)
                         hhmm(rule, plan.end)
                     ));
                 }
+            }
+        }
+        // A grace period forgives small lateness or early leave, never more than it is.
+        let grace = i64::from(rule.grace_minutes);
+        for (minutes, what) in [(&mut r.late_minutes, "late"), (&mut r.early_leave_minutes, "early leave")] {
+            if *minutes > 0 && *minutes <= grace {
+                why.push(format!("{what} of {minutes} min is within the {grace} min grace"));
+                *minutes = 0;
             }
         }
         if input.punches.is_empty() && plan.end < now && r.scheduled_minutes > 0 {
@@ -626,22 +659,49 @@ pub(crate) fn compute_day(rule: &WorkRule, input: &DayInput, now: DateTime<Utc>)
 fn apply_weekly_limit(rule: &WorkRule, records: &mut [DayRecord]) {
     // China's standard system has no weekly overtime: beyond 8 h a day is 150 %, rest days are
     // 200 % (劳动法44条); a week of 调休 with a make-up Saturday is five ordinary days and one.
-    if matches!(rule.schedule, Schedule::Flex { .. }) || rule.jurisdiction == crate::Jurisdiction::China {
+    let settled_elsewhere = matches!(
+        rule.system,
+        WorkingTimeSystem::ExemptManager | WorkingTimeSystem::Comprehensive | WorkingTimeSystem::Unfixed
+    );
+    if matches!(rule.schedule, Schedule::Flex { .. })
+        || rule.jurisdiction == crate::Jurisdiction::China
+        || settled_elsewhere
+    {
         return;
     }
-    let mut running = 0;
-    for record in records.iter_mut() {
-        if record.date.weekday() == rule.week_start {
-            running = 0;
+    let statutory_week = weekly_limit(rule);
+    let mut start = 0;
+    while start < records.len() {
+        // One week: from a week-start day (or the first record) to the day before the next.
+        let mut end = start + 1;
+        while end < records.len() && records[end].date.weekday() != rule.week_start {
+            end += 1;
         }
-        let regular = record.worked_minutes - record.daily_overtime_minutes - record.holiday_minutes;
-        let before = running;
-        running += regular;
-        let weekly = (running - WEEKLY_LIMIT).max(0) - (before - WEEKLY_LIMIT).max(0);
-        if weekly > 0 {
-            record.weekly_overtime_minutes = weekly;
-            record.overtime_minutes += weekly;
-            record.explanation.push(format!("weekly overtime {weekly} min: the week's regular time passed 40 h"));
+        // 1-month variable: the rostered week where it runs over the statutory week.
+        let limit = if rule.system == WorkingTimeSystem::MonthlyVariable {
+            statutory_week.max(records[start..end].iter().map(|r| r.scheduled_minutes).sum())
+        } else {
+            statutory_week
+        };
+        let mut running = 0;
+        for record in &mut records[start..end] {
+            let regular = record.worked_minutes - record.daily_overtime_minutes - record.holiday_minutes;
+            let before = running;
+            running += regular;
+            let weekly = (running - limit).max(0) - (before - limit).max(0);
+            if weekly > 0 {
+                record.weekly_overtime_minutes = weekly;
+                record.overtime_minutes += weekly;
+                record
+                    .explanation
+                    .push(format!("weekly overtime {weekly} min: the week's regular time passed {limit} min"));
+            }
         }
+        start = end;
     }
+}
+
+/// The statutory week in minutes (40 h, or 44 h at a 特例措置対象事業場).
+pub(crate) fn weekly_limit(rule: &WorkRule) -> i64 {
+    i64::from(rule.weekly_limit_hours.clamp(1, 168)) * 60
 }

@@ -17,6 +17,6 @@ pub use day::{
 };
 pub use month::{summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals, Unrounded};
 pub use rule::{
-    Calendar, CalendarEntry, CalendarKind, DayKind, Jurisdiction, Pairing, Rounding, Schedule, ShiftDef, TimeRange,
-    WorkRule,
+    Calendar, CalendarEntry, CalendarKind, DayKind, Jurisdiction, Pairing, RestDayWork, Rounding, Schedule, ShiftDef,
+    TimeRange, WorkRule, WorkingTimeSystem,
 };

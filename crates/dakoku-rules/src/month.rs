@@ -2,7 +2,7 @@
 //! statutory alerts (36協定 in Japan, the 36-hour cap in China).
 
 use crate::day::DayRecord;
-use crate::rule::{Jurisdiction, Schedule, WorkRule};
+use crate::rule::{Jurisdiction, Schedule, WorkRule, WorkingTimeSystem};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,9 @@ pub struct Premiums {
     pub cn_200_minutes: i64,
     /// China: statutory-holiday work (300 %).
     pub cn_300_minutes: i64,
+    /// China: rest-day work given back as 补休 instead of 200 % pay.
+    #[serde(default)]
+    pub cn_compensatory_leave_minutes: i64,
 }
 
 /// A limit of the law that the month reached or passed.
@@ -139,13 +142,29 @@ pub fn summarize_month(
         };
         next.map_or(30, |n| (n - first).num_days())
     };
-    if matches!(rule.schedule, Schedule::Flex { .. }) {
-        let limit = 40 * 60 * days_in_month / 7;
+    // The month's legal frame: the statutory week × days ÷ 7 (労基法32条の2, 32条の3; China's
+    // comprehensive system against 40 h a week the same way).
+    let week = crate::day::weekly_limit(rule);
+    let frame = week * days_in_month / 7;
+    let by_month = matches!(rule.schedule, Schedule::Flex { .. }) || rule.system == WorkingTimeSystem::Comprehensive;
+    if rule.system == WorkingTimeSystem::ExemptManager || rule.system == WorkingTimeSystem::Unfixed {
+        t.overtime_minutes = 0;
+    } else if by_month {
         let counted = t.worked_minutes - t.holiday_minutes;
-        t.overtime_minutes = (counted - limit).max(0);
+        t.overtime_minutes = (counted - frame).max(0);
         s.explanation.push(format!(
-            "flextime: {counted} min worked against the month's legal total of {limit} min (40 h × {days_in_month} ÷ 7)"
+            "settled over the month: {counted} min worked against the frame of {frame} min ({week} min a week × {days_in_month} ÷ 7)"
         ));
+    } else if rule.system == WorkingTimeSystem::MonthlyVariable {
+        // What the days and weeks did not already count, beyond the month's frame.
+        let counted = t.worked_minutes - t.holiday_minutes - t.overtime_minutes;
+        let monthly = (counted - frame).max(0);
+        if monthly > 0 {
+            t.overtime_minutes += monthly;
+            s.explanation.push(format!(
+                "monthly overtime {monthly} min: {counted} min not yet counted against the frame of {frame} min"
+            ));
+        }
     }
     s.unrounded = Unrounded { overtime_minutes: t.overtime_minutes, holiday_minutes: t.holiday_minutes };
     if rule.rounding.monthly_30_minute_rule {
@@ -162,7 +181,10 @@ pub fn summarize_month(
             s.premiums.jp_overtime_over_60h_minutes = (t.overtime_minutes - 60 * 60).max(0);
             s.premiums.jp_late_night_minutes = t.late_night_minutes;
             s.premiums.jp_legal_holiday_minutes = t.holiday_minutes;
-            s.alerts = japan_alerts(rule, first, &exact, history, &mut s.explanation);
+            // 管理監督者 are outside 36条: no agreement limits to watch.
+            if rule.system != WorkingTimeSystem::ExemptManager {
+                s.alerts = japan_alerts(rule, first, &exact, history, &mut s.explanation);
+            }
         }
         Jurisdiction::China => {
             let statutory: i64 = days
@@ -172,9 +194,20 @@ pub fn summarize_month(
                 .sum();
             s.premiums.cn_150_minutes = t.overtime_minutes;
             s.premiums.cn_300_minutes = statutory;
-            s.premiums.cn_200_minutes = t.holiday_minutes - statutory;
+            let rest_day = t.holiday_minutes - statutory;
+            match rule.cn_rest_day_work {
+                crate::RestDayWork::Pay => s.premiums.cn_200_minutes = rest_day,
+                crate::RestDayWork::CompensatoryLeave => {
+                    s.premiums.cn_compensatory_leave_minutes = rest_day;
+                    if rest_day > 0 {
+                        s.explanation
+                            .push(format!("{rest_day} min of rest-day work are owed back as 补休, not paid at 200 %"));
+                    }
+                }
+            }
             // 劳动法41条: extensions at most 3 h a day and 36 h a month.
-            let all = exact.overtime_minutes + exact.holiday_minutes;
+            let counted_rest = if rule.cn_cap_counts_rest_days { exact.holiday_minutes } else { 0 };
+            let all = exact.overtime_minutes + counted_rest;
             if all > 36 * 60 {
                 s.alerts.push(Alert::CnOver36hMonth);
                 s.explanation.push(format!("overtime of all classes {all} min is over the 36 h monthly cap"));

@@ -95,6 +95,26 @@ pub struct WorkRule {
     pub auto_break: bool,
     /// First month of the 36協定 year (1 to 12).
     pub agreement_year_start_month: u32,
+    /// How working time is counted (standard, exempt manager, 1-month variable, China's
+    /// comprehensive or flexible systems).
+    #[serde(default)]
+    pub system: WorkingTimeSystem,
+    /// The statutory week: 40 h, or 44 h at a 特例措置対象事業場 (労基則25条の2: commerce,
+    /// cinemas, health care and hospitality with under 10 workers).
+    #[serde(default = "forty")]
+    pub weekly_limit_hours: u32,
+    /// Lateness and early leave of up to this many minutes are not counted; beyond it they are
+    /// counted in full. Worked time is never shortened by it.
+    #[serde(default)]
+    pub grace_minutes: u32,
+    /// China: rest-day work is paid at 200 % (`pay`) or given back as 补休 (`compensatory_leave`,
+    /// 劳动法44条2项: then no premium is owed).
+    #[serde(default)]
+    pub cn_rest_day_work: RestDayWork,
+    /// China: whether rest-day and holiday work count toward the 36-hour monthly cap (劳动法41条
+    /// speaks of 延长工作时间; local practice differs, so the company decides; on by default).
+    #[serde(default = "yes")]
+    pub cn_cap_counts_rest_days: bool,
     /// Lay the jurisdiction's national calendar (国民の祝日 / 法定节假日 and 调休) under the
     /// organisation's own days. Off for companies that work on national holidays.
     #[serde(default = "yes")]
@@ -103,6 +123,44 @@ pub struct WorkRule {
 
 fn yes() -> bool {
     true
+}
+
+fn forty() -> u32 {
+    40
+}
+
+/// The working-time systems companies really use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkingTimeSystem {
+    /// 8 h a day and the statutory week.
+    #[default]
+    Standard,
+    /// 管理監督者 (労基法41条2号): the hours, breaks and rest days of the Act do not apply, so no
+    /// overtime or holiday premium and no 36協定 alerts; late-night work is still owed (37条4項).
+    ExemptManager,
+    /// 1か月単位の変形労働時間制 (労基法32条の2): rostered days and weeks may run over 8 h and the
+    /// statutory week. Overtime is counted per day beyond the roster where it exceeds 8 h (else
+    /// beyond 8 h), per week likewise, then per month beyond the frame statutory week × days ÷ 7.
+    MonthlyVariable,
+    /// 综合计算工时工作制 (劳动部《关于企业实行不定时工作制和综合计算工时工作制的审批办法》): hours are
+    /// settled over the month; work beyond the month's standard hours (40 h × days ÷ 7) is paid at
+    /// 150 %, statutory holidays still at 300 %.
+    Comprehensive,
+    /// 不定时工作制 (same measures): no working-day or rest-day overtime; statutory-holiday work is
+    /// still recorded at 300 % where local rules require it.
+    Unfixed,
+}
+
+/// What a Chinese company gives for rest-day work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestDayWork {
+    /// 200 % pay (劳动法44条2项).
+    #[default]
+    Pay,
+    /// 补休: time off in lieu, recorded as rest-day minutes without a premium.
+    CompensatoryLeave,
 }
 
 impl WorkRule {
@@ -125,6 +183,11 @@ impl WorkRule {
             rounding: Rounding::default(),
             auto_break: false,
             agreement_year_start_month: 4,
+            system: WorkingTimeSystem::Standard,
+            weekly_limit_hours: 40,
+            grace_minutes: 0,
+            cn_rest_day_work: RestDayWork::Pay,
+            cn_cap_counts_rest_days: true,
             national_holidays: true,
         }
     }
@@ -157,8 +220,12 @@ pub enum CalendarKind {
     Statutory,
     /// A company holiday (会社休日 / 公司假日).
     Company,
-    /// A working day on what would be a day off (China's 调休 make-up working day).
+    /// A working day on what would be a day off (China's 调休 make-up working day; in Japan a
+    /// 法定休日 swapped away in advance, 振替休日の事前指定).
     Workday,
+    /// Japan: the day a 法定休日 was swapped to in advance (振替): work on it is legal-holiday
+    /// work, and the weekday it replaces is ordinary.
+    LegalHoliday,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,7 +276,8 @@ impl Calendar {
         let entry = self.entries.get(&date).map(|e| e.kind);
         match rule.jurisdiction {
             Jurisdiction::Japan => {
-                if date.weekday() == rule.legal_holiday && entry != Some(CalendarKind::Workday) {
+                let weekly = date.weekday() == rule.legal_holiday && entry != Some(CalendarKind::Workday);
+                if weekly || entry == Some(CalendarKind::LegalHoliday) {
                     DayKind::LegalHoliday
                 } else if matches!(entry, Some(CalendarKind::Statutory | CalendarKind::Company)) {
                     DayKind::CompanyHoliday
@@ -221,7 +289,7 @@ impl Calendar {
             }
             Jurisdiction::China => match entry {
                 Some(CalendarKind::Statutory) => DayKind::StatutoryHoliday,
-                Some(CalendarKind::Company) => DayKind::RestDay,
+                Some(CalendarKind::Company | CalendarKind::LegalHoliday) => DayKind::RestDay,
                 Some(CalendarKind::Workday) => DayKind::Workday,
                 None if scheduled => DayKind::Workday,
                 None => DayKind::RestDay,

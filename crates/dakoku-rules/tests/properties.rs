@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use dakoku_domain::PunchKind;
 use dakoku_rules::{
     compute_days, Calendar, CalendarEntry, CalendarKind, DayRecord, Pairing, PunchEvent, Schedule, WorkRule,
+    WorkingTimeSystem,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -40,8 +41,15 @@ fn events(raw: &[(i64, usize)]) -> Vec<PunchEvent> {
 }
 
 fn rules() -> impl Strategy<Value = WorkRule> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), 0u32..3, 0u32..24).prop_map(
-        |(china, each_pair, auto_break, schedule, boundary)| {
+    let systems = [
+        WorkingTimeSystem::Standard,
+        WorkingTimeSystem::ExemptManager,
+        WorkingTimeSystem::MonthlyVariable,
+        WorkingTimeSystem::Comprehensive,
+        WorkingTimeSystem::Unfixed,
+    ];
+    (any::<bool>(), any::<bool>(), any::<bool>(), 0u32..3, 0u32..24, prop::sample::select(systems.to_vec()), 0u32..10)
+        .prop_map(|(china, each_pair, auto_break, schedule, boundary, system, grace)| {
             let mut rule = if china {
                 WorkRule::china_default(chrono_tz::Asia::Tokyo)
             } else {
@@ -50,13 +58,14 @@ fn rules() -> impl Strategy<Value = WorkRule> {
             rule.pairing = if each_pair { Pairing::EachPair } else { Pairing::FirstInLastOut };
             rule.auto_break = auto_break;
             rule.day_boundary = chrono::NaiveTime::from_hms_opt(boundary, 0, 0).expect("time");
+            rule.system = system;
+            rule.grace_minutes = grace;
             if schedule == 1 {
                 rule.schedule =
                     Schedule::Flex { core: None, workdays: vec![chrono::Weekday::Mon, chrono::Weekday::Tue] };
             }
             rule
-        },
-    )
+        })
 }
 
 fn calendar() -> Calendar {
