@@ -281,12 +281,13 @@ fn day_inputs(
 }
 
 /// The days whose records a punch at `at` (added, moved or removed) can change: from the day
-/// before its working day (it may close that day's open period) to the end of the week of the
-/// last day a period opened by it could reach.
+/// of the earliest clock-in whose period it may close to the end of the week of the last day
+/// a period opened by it could reach.
 pub fn affected_days(rule: &WorkRule, at: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let period = Duration::hours(MAX_WORK_PERIOD_HOURS);
     let date = work_date(rule, at);
-    let reach = work_date(rule, at + Duration::hours(MAX_WORK_PERIOD_HOURS)).max(date + Duration::days(1));
-    (date - Duration::days(1), week_start(rule, reach) + Duration::days(6))
+    let reach = work_date(rule, at + period).max(date + Duration::days(1));
+    (work_date(rule, at - period).min(date - Duration::days(1)), week_start(rule, reach) + Duration::days(6))
 }
 
 /// How far before and after a range of days punches must be read so that every work period

@@ -2,7 +2,7 @@
 //! and alerts, and optionally one row per employee and day. CSV (UTF-8 with BOM, so
 //! spreadsheet programs read Japanese and Chinese names right) or XLSX.
 
-use crate::timesheets::{month_figures, rule_for, YearMonth};
+use crate::timesheets::{month_figures, rule_on, YearMonth};
 use crate::{Ctx, PageRequest, Service, ServiceError, ServiceResult};
 use chrono::Utc;
 use dakoku_domain::{Employee, EmployeeStatus};
@@ -187,7 +187,7 @@ impl Service {
             )
             .await?;
             for employee in listed.items {
-                let rule = rule_for(&mut conn, &org, &employee).await?;
+                let rule = rule_on(&mut conn, &org, &employee, month.first).await?;
                 let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, now).await?;
                 let status = store::month_state(&mut conn, ctx.org(), &employee.id, &month.text()).await?.status;
                 visit(ClosedMonth { employee, status, days, summary })?;

@@ -118,16 +118,33 @@ fn parse_layer(text: &str) -> ServiceResult<Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
 }
 
-/// The rule in force for an employee: built-in defaults, then the organisation's settings,
-/// then each department from the top of the tree down to theirs, then their own.
-/// The organisation's own rule (defaults and its layer), for what is not one employee's.
-async fn organization_rule(conn: &mut Conn, org: &Organization) -> ServiceResult<WorkRule> {
-    let layers = store::rule_layers(conn, &org.id, &["org".to_owned()]).await?;
+/// Today in the organisation's zone: which rule versions are "current".
+fn org_today(org: &Organization) -> NaiveDate {
+    Utc::now().with_timezone(&org.timezone.0).date_naive()
+}
+
+/// The organisation's own rule in force on `on` (defaults and its layer), for what is not one
+/// employee's.
+async fn organization_rule(conn: &mut Conn, org: &Organization, on: NaiveDate) -> ServiceResult<WorkRule> {
+    let layers = store::rule_layers(conn, &org.id, &["org".to_owned()], on).await?;
     let layers = layers.iter().map(|(_, text)| parse_layer(text)).collect::<ServiceResult<Vec<_>>>()?;
     merge_rule(&default_rule(org), &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
 }
 
+/// The rule in force for an employee today.
 pub(crate) async fn rule_for(conn: &mut Conn, org: &Organization, employee: &Employee) -> ServiceResult<WorkRule> {
+    rule_on(conn, org, employee, org_today(org)).await
+}
+
+/// The rule in force for an employee on a date: built-in defaults, then the organisation's
+/// settings, then each department from the top of the tree down to theirs, then their own,
+/// each in the version that had taken effect by then.
+pub(crate) async fn rule_on(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    on: NaiveDate,
+) -> ServiceResult<WorkRule> {
     let mut chain = Vec::new();
     let mut next = employee.department_id.clone();
     while let Some(id) = next {
@@ -141,7 +158,7 @@ pub(crate) async fn rule_for(conn: &mut Conn, org: &Organization, employee: &Emp
     scopes.extend(chain.iter().rev().map(|d| format!("department:{d}")));
     scopes.push(format!("employee:{}", employee.id));
     let mut layers = Vec::new();
-    for (_, text) in store::rule_layers(conn, &org.id, &scopes).await? {
+    for (_, text) in store::rule_layers(conn, &org.id, &scopes, on).await? {
         layers.push(parse_layer(&text)?);
     }
     let mut base = default_rule(org);
@@ -381,7 +398,7 @@ impl Service {
         let mut conn = self.db.conn().await?;
         let employee = visible_employee(&mut conn, ctx, employee).await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
-        let rule = rule_for(&mut conn, &org, &employee).await?;
+        let rule = rule_on(&mut conn, &org, &employee, month.first).await?;
         let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, Utc::now()).await?;
         let state = store::month_state(&mut conn, &org.id, &employee.id, &month.text()).await?;
         Ok(Timesheet { employee, month, state, days, summary, rule })
@@ -391,7 +408,8 @@ impl Service {
     pub async fn rule_override(&self, ctx: &Ctx, scope: &RuleScope) -> ServiceResult<Value> {
         let mut conn = self.db.conn().await?;
         let key = self.scope_key(&mut conn, ctx, scope).await?;
-        let found = store::rule_layers(&mut conn, ctx.org(), std::slice::from_ref(&key)).await?;
+        let org = orgs::get(&mut conn, ctx.org()).await?;
+        let found = store::rule_layers(&mut conn, ctx.org(), std::slice::from_ref(&key), org_today(&org)).await?;
         Ok(match found.first() {
             Some((_, text)) => parse_layer(text)?,
             None => Value::Object(Map::new()),
@@ -406,9 +424,16 @@ impl Service {
         rule_for(&mut conn, &org, &employee).await
     }
 
-    /// Replaces a scope's override (a partial rule object; `{}` removes it). Everything
-    /// derived under that scope is recomputed on next read.
-    pub async fn put_rule_override(&self, ctx: &Ctx, scope: &RuleScope, layer: Value) -> ServiceResult<Value> {
+    /// Replaces a scope's override (a partial rule object; `{}` removes it) from a month on:
+    /// `from`, or this month when not given. Months before it keep the rule they had; what is
+    /// derived from that month on is recomputed on next read.
+    pub async fn put_rule_override(
+        &self,
+        ctx: &Ctx,
+        scope: &RuleScope,
+        layer: Value,
+        from: Option<YearMonth>,
+    ) -> ServiceResult<Value> {
         require_rule_admin(ctx)?;
         let Value::Object(fields) = &layer else { return Err(ServiceError::invalid("rule", "must be a JSON object")) };
         if layer.to_string().len() > MAX_RULE_BYTES {
@@ -419,17 +444,20 @@ impl Service {
         // Judge the override by laying it on the defaults.
         merge_rule(&default_rule(&org), std::slice::from_ref(&layer)).map_err(|e| ServiceError::invalid("rule", e))?;
         let key = self.scope_key(&mut tx, ctx, scope).await?;
-        let before = store::rule_layers(&mut tx, ctx.org(), std::slice::from_ref(&key)).await?.pop().map(|(_, t)| t);
-        if fields.is_empty() {
-            store::delete_rule(&mut tx, ctx.org(), &key).await?;
-        } else {
-            store::put_rule(&mut tx, ctx.org(), &key, &layer.to_string()).await?;
-        }
+        let effective = from.unwrap_or_else(|| YearMonth::of(org_today(&org)));
+        let before = store::rule_layers(&mut tx, ctx.org(), std::slice::from_ref(&key), effective.first)
+            .await?
+            .pop()
+            .map(|(_, t)| t);
+        let text = if fields.is_empty() { "{}".to_owned() } else { layer.to_string() };
+        store::put_rule(&mut tx, ctx.org(), &key, effective.first, &text).await?;
         let employee = match scope {
             RuleScope::Employee(id) => Some(id),
             _ => None,
         };
-        store::invalidate(&mut tx, ctx.org(), employee, None).await?;
+        // The week before the month is computed with it too (weekly overtime looks back).
+        let reach = (effective.first - Duration::days(7), store::end_of_time());
+        store::invalidate(&mut tx, ctx.org(), employee, Some(reach)).await?;
         let before = before.map(|t| parse_layer(&t)).transpose()?;
         audit::record(&mut tx, ctx, "work_rule.update", "work_rule", &key, before.as_ref(), Some(&layer)).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -458,7 +486,7 @@ impl Service {
     ) -> ServiceResult<Vec<(NaiveDate, CalendarEntry)>> {
         let mut conn = self.db.conn().await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
-        let rule = organization_rule(&mut conn, &org).await?;
+        let rule = organization_rule(&mut conn, &org, from).await?;
         Ok(load_calendar(&mut conn, &org, &rule, from, to).await?.entries.into_iter().collect())
     }
 
@@ -656,7 +684,7 @@ impl Service {
         };
         let snapshot = if after.status == "approved" {
             let org = orgs::get(&mut tx, ctx.org()).await?;
-            let rule = rule_for(&mut tx, &org, &employee).await?;
+            let rule = rule_on(&mut tx, &org, &employee, month.first).await?;
             let (days, summary) = month_figures(&mut tx, &org, &employee, &rule, month, Utc::now()).await?;
             Some(serde_json::to_string(&Snapshot { days, summary }).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         } else {

@@ -25,41 +25,52 @@ fn parse_date(text: &str) -> Result<NaiveDate> {
 // ---- work rules -------------------------------------------------------------------------
 
 /// The stored (partial) rule JSON of each scope that has one.
-pub async fn rule_layers(conn: &mut Conn, org: &OrgId, scopes: &[String]) -> Result<Vec<(String, String)>> {
-    let rows =
-        sqlx::query("SELECT scope, rule FROM work_rules WHERE org_id = $1").bind(org.as_str()).fetch_all(conn).await?;
+/// The override of each scope in force on `on` (the latest version taking effect on or
+/// before it), in the order of `scopes`.
+pub async fn rule_layers(
+    conn: &mut Conn,
+    org: &OrgId,
+    scopes: &[String],
+    on: NaiveDate,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT scope, effective_from, rule FROM work_rule_versions WHERE org_id = $1 AND effective_from <= $2",
+    )
+    .bind(org.as_str())
+    .bind(on.to_string())
+    .fetch_all(conn)
+    .await?;
     let mut found = Vec::new();
     for scope in scopes {
+        let mut latest: Option<(String, String)> = None;
         for row in &rows {
-            if row.try_get::<String, _>("scope")? == *scope {
-                found.push((scope.clone(), row.try_get("rule")?));
+            let from: String = row.try_get("effective_from")?;
+            if row.try_get::<String, _>("scope")? == *scope && latest.as_ref().is_none_or(|(f, _)| from > *f) {
+                latest = Some((from, row.try_get("rule")?));
             }
+        }
+        if let Some((_, rule)) = latest {
+            found.push((scope.clone(), rule));
         }
     }
     Ok(found)
 }
 
-pub async fn put_rule(conn: &mut Conn, org: &OrgId, scope: &str, rule: &str) -> Result<()> {
+/// Stores a scope's override taking effect on `from` (replacing a version of the same date).
+/// An empty override (`{}`) is kept too: from that date the scope adds nothing.
+pub async fn put_rule(conn: &mut Conn, org: &OrgId, scope: &str, from: NaiveDate, rule: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO work_rules (org_id, scope, rule, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (org_id, scope) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at",
+        "INSERT INTO work_rule_versions (org_id, scope, effective_from, rule, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (org_id, scope, effective_from) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at",
     )
     .bind(org.as_str())
     .bind(scope)
+    .bind(from.to_string())
     .bind(rule)
     .bind(now_micros())
     .execute(conn)
     .await?;
     Ok(())
-}
-
-pub async fn delete_rule(conn: &mut Conn, org: &OrgId, scope: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM work_rules WHERE org_id = $1 AND scope = $2")
-        .bind(org.as_str())
-        .bind(scope)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 // ---- calendar and roster ------------------------------------------------------------------

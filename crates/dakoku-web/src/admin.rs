@@ -359,7 +359,7 @@ pub async fn save_rule(State(web): State<Web>, viewer: Viewer, Form(form): Form<
             .await
         }
     };
-    match web.service.put_rule_override(&viewer.ctx(), &RuleScope::Organization, layer).await {
+    match web.service.put_rule_override(&viewer.ctx(), &RuleScope::Organization, layer, None).await {
         Ok(_) => redirect("/admin/rules?done=saved"),
         Err(ServiceError::Invalid(errors)) => {
             let text = errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join(" / ");

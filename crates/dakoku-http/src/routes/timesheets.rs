@@ -154,27 +154,44 @@ async fn get_org_rule(State(s): State<AppState>, Auth(ctx): Auth) -> Result<Json
     Ok(Json(s.service.rule_override(&ctx, &RuleScope::Organization).await?))
 }
 
-/// Replaces the organisation's rule settings; `{}` returns to the defaults.
-#[utoipa::path(put, path = "/work-rules", tag = "rules", request_body = Object,
+/// From which month a rule change takes effect (`YYYY-MM`; this month when not given). Months
+/// before it keep the rule they had.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct EffectiveFrom {
+    from: Option<String>,
+}
+
+impl EffectiveFrom {
+    fn month(&self) -> Result<Option<YearMonth>, ApiError> {
+        self.from.as_deref().map(month_of).transpose()
+    }
+}
+
+/// Replaces the organisation's rule settings from a month on; `{}` returns to the defaults.
+#[utoipa::path(put, path = "/work-rules", tag = "rules", params(EffectiveFrom), request_body = Object,
     responses((status = 200, body = Object), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn put_org_rule(
     State(s): State<AppState>,
     Auth(ctx): Auth,
+    AppQuery(q): AppQuery<EffectiveFrom>,
     AppJson(body): AppJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(s.service.put_rule_override(&ctx, &RuleScope::Organization, body).await?))
+    Ok(Json(s.service.put_rule_override(&ctx, &RuleScope::Organization, body, q.month()?).await?))
 }
 
-#[utoipa::path(put, path = "/departments/{id}/work-rule", tag = "rules", request_body = Object,
+#[utoipa::path(put, path = "/departments/{id}/work-rule", tag = "rules", params(EffectiveFrom), request_body = Object,
     responses((status = 200, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn put_department_rule(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<String>,
+    AppQuery(q): AppQuery<EffectiveFrom>,
     AppJson(body): AppJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(&id, DepartmentId::parse, "department")?;
-    Ok(Json(s.service.put_rule_override(&ctx, &RuleScope::Department(id), body).await?))
+    Ok(Json(s.service.put_rule_override(&ctx, &RuleScope::Department(id), body, q.month()?).await?))
 }
 
 /// The full rule in force for the employee, after every override.
@@ -188,16 +205,17 @@ async fn get_employee_rule(
     Ok(Json(s.service.effective_rule(&ctx, &id).await?))
 }
 
-#[utoipa::path(put, path = "/employees/{id}/work-rule", tag = "rules", request_body = Object,
+#[utoipa::path(put, path = "/employees/{id}/work-rule", tag = "rules", params(EffectiveFrom), request_body = Object,
     responses((status = 200, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn put_employee_rule(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     Path(id): Path<String>,
+    AppQuery(q): AppQuery<EffectiveFrom>,
     AppJson(body): AppJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(&id, EmployeeId::parse, "employee")?;
-    Ok(Json(s.service.put_rule_override(&ctx, &RuleScope::Employee(id), body).await?))
+    Ok(Json(s.service.put_rule_override(&ctx, &RuleScope::Employee(id), body, q.month()?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

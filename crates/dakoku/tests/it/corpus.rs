@@ -22,7 +22,7 @@ const TABLES: [&str; 30] = [
     "audit_log",
     "webhooks",
     "jobs",
-    "work_rules",
+    "work_rule_versions",
     "calendar_days",
     "shifts",
     "roster",

@@ -87,7 +87,8 @@ async fn run(app: &TestApp, s: &Scenario) -> Vec<String> {
     if rule.get("national_holidays").is_none() {
         rule["national_holidays"] = json!(false);
     }
-    app.request(reqwest::Method::PUT, Some(&t), "/api/v1/work-rules", Some(rule)).await.expect(200);
+    // The rule applies to every month a scenario looks at.
+    app.request(reqwest::Method::PUT, Some(&t), "/api/v1/work-rules?from=2000-01", Some(rule)).await.expect(200);
     if !s.calendar.is_empty() {
         app.request(reqwest::Method::PUT, Some(&t), "/api/v1/calendar", Some(json!({"days": s.calendar})))
             .await

@@ -405,7 +405,7 @@ backend_test!(finding_08_unknown_keys_and_bad_platform_keys_are_refused, |db: Te
             .expect_problem(422);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM integrations").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM work_rules").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_rule_versions").await, 0);
     app.shutdown().await;
 });
 

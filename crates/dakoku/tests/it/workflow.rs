@@ -342,7 +342,8 @@ backend_test!(an_approved_month_keeps_its_figures_when_rules_change, |db: TestDb
     app.post(&t, &format!("/api/v1/timesheets/{emp}/2026-10/approve"), json!({})).await.expect(200);
     // HR now records lunch as a punched-break-only rule: no scheduled break any more.
     let rule = json!({"schedule": {"type": "fixed", "start": "09:00:00", "end": "18:00:00", "breaks": [], "workdays": ["Mon", "Tue", "Wed", "Thu", "Fri"]}});
-    app.request(Method::PUT, Some(&t), "/api/v1/work-rules", Some(rule)).await.expect(200);
+    // From October on: the approved month keeps its snapshot all the same.
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2026-10", Some(rule)).await.expect(200);
     let approved = read().await;
     assert_eq!(approved["status"], "approved");
     assert_eq!(approved["totals"]["overtime_minutes"], 60, "payroll figures stay as approved");
@@ -359,7 +360,7 @@ backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: Tes
     let app = db.spawn().await;
     let t = app.admin_token.clone();
     // The calendar is the organisation's own here (2026-10-12 is スポーツの日 nationally).
-    app.request(Method::PUT, Some(&t), "/api/v1/work-rules", Some(json!({"national_holidays": false})))
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2000-01", Some(json!({"national_holidays": false})))
         .await
         .expect(200);
     let emp = app.create_employee(&t, "E1", None).await;
@@ -394,7 +395,9 @@ backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: Tes
     .expect(204);
     assert_eq!(monday().await["worked_minutes"], 480);
     let rule = json!({"schedule": {"type": "fixed", "start": "09:00:00", "end": "18:00:00", "breaks": [], "workdays": ["Mon", "Tue", "Wed", "Thu", "Fri"]}});
-    app.request(Method::PUT, Some(&t), &format!("/api/v1/employees/{emp}/work-rule"), Some(rule)).await.expect(200);
+    app.request(Method::PUT, Some(&t), &format!("/api/v1/employees/{emp}/work-rule?from=2026-10"), Some(rule))
+        .await
+        .expect(200);
     assert_eq!(monday().await["worked_minutes"], 540);
     // A roster under a shift schedule moves the plan.
     app.post(&t, "/api/v1/shifts", json!({"code": "L", "name": "遅番", "start": "10:00:00", "end": "19:00:00"}))
@@ -403,7 +406,7 @@ backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: Tes
     app.request(
         Method::PUT,
         Some(&t),
-        &format!("/api/v1/employees/{emp}/work-rule"),
+        &format!("/api/v1/employees/{emp}/work-rule?from=2026-10"),
         Some(json!({"schedule": {"type": "shift"}})),
     )
     .await
@@ -428,5 +431,42 @@ backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: Tes
     )
     .await
     .expect_problem(422);
+    app.shutdown().await;
+});
+
+backend_test!(a_rule_change_takes_effect_from_a_month_and_earlier_months_keep_theirs, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let t = app.admin_token.clone();
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2000-01", Some(json!({"national_holidays": false})))
+        .await
+        .expect(200);
+    let emp = app.create_employee(&t, "E1", None).await;
+    for (kind, at) in [
+        ("clock_in", "2026-10-05T09:00:00+09:00"),
+        ("clock_out", "2026-10-05T18:00:00+09:00"),
+        ("clock_in", "2026-11-02T09:00:00+09:00"),
+        ("clock_out", "2026-11-02T18:00:00+09:00"),
+    ] {
+        punch(&app, &t, &emp, kind, at).await.expect(201);
+    }
+    let worked = |month: &'static str, date: &'static str| {
+        let (app, t, emp) = (&app, &t, &emp);
+        async move {
+            let sheet = app.get(t, &format!("/api/v1/timesheets/{emp}?month={month}")).await.expect(200).body;
+            day(&sheet, date)["worked_minutes"].clone()
+        }
+    };
+    // Both months computed (and October cached) under the default lunch hour.
+    assert_eq!(worked("2026-10", "2026-10-05").await, 480);
+    assert_eq!(worked("2026-11", "2026-11-02").await, 480);
+    // From November, no scheduled break: November moves, October keeps the rule it had.
+    let no_break = json!({"national_holidays": false, "schedule": {"type": "fixed", "start": "09:00:00", "end": "18:00:00", "breaks": [], "workdays": ["Mon", "Tue", "Wed", "Thu", "Fri"]}});
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2026-11", Some(no_break)).await.expect(200);
+    assert_eq!(worked("2026-10", "2026-10-05").await, 480, "a month before the change keeps its rule");
+    assert_eq!(worked("2026-11", "2026-11-02").await, 540, "the month of the change follows the new rule");
+    // A malformed month is refused, and nothing is stored.
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2026-13", Some(json!({}))).await.expect_problem(400);
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=9999-01", Some(json!({}))).await.expect_problem(400);
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_rule_versions").await, 2);
     app.shutdown().await;
 });
