@@ -34,6 +34,9 @@ pub fn complete(doc: utoipa::openapi::OpenApi) -> Value {
             for method in METHODS {
                 if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
                     complete_operation(method, path, operation);
+                    if method == "put" && (path.ends_with("/work-rules") || path.ends_with("/work-rule")) {
+                        describe_rule_layer(operation);
+                    }
                     if let Some(body) = operation.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
                         for media in body.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
                             let Some(schema) = media.get_mut("schema") else { continue };
@@ -58,8 +61,26 @@ pub fn complete(doc: utoipa::openapi::OpenApi) -> Value {
             }
         }
         schemas.insert("JsonObject".into(), json_object_schema());
+        // A rule layer is any part of a work rule: the rule's fields, none of them required.
+        if let Some(mut layer) = schemas.get("WorkRule").cloned() {
+            if let Some(fields) = layer.as_object_mut() {
+                fields.remove("required");
+                fields.insert(
+                    "description".into(),
+                    json!("Any of the work rule's fields; those left out are inherited."),
+                );
+            }
+            schemas.insert("WorkRuleLayer".into(), layer);
+        }
     }
     doc
+}
+
+/// The body of the routes that set a scope's rule: a partial work rule.
+fn describe_rule_layer(operation: &mut Map<String, Value>) {
+    let schema = json!({"$ref": "#/components/schemas/WorkRuleLayer"});
+    operation
+        .insert("requestBody".into(), json!({"required": true, "content": {"application/json": {"schema": schema}}}));
 }
 
 /// A request field that takes any object (integration settings, a work-rule layer) is

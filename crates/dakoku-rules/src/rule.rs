@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Whose labour law applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Jurisdiction {
     /// 労働基準法: 8 h / 40 h, 法定休日, 36協定.
@@ -15,7 +15,7 @@ pub enum Jurisdiction {
 }
 
 /// How punches of a day are turned into time at work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Pairing {
     /// From the first clock-in to the last clock-out; what lies between counts.
@@ -25,10 +25,12 @@ pub enum Pairing {
 }
 
 /// A span of local clock time; an `end` at or before `start` means the next day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeRange {
+    #[schema(value_type = String, example = "12:00:00")]
     pub start: NaiveTime,
+    #[schema(value_type = String, example = "13:00:00")]
     pub end: NaiveTime,
 }
 
@@ -44,27 +46,34 @@ pub struct ShiftDef {
     pub breaks: Vec<TimeRange>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
     /// The same hours on the same weekdays.
     Fixed {
+        #[schema(value_type = String, example = "09:00:00")]
         start: NaiveTime,
+        #[schema(value_type = String, example = "18:00:00")]
         end: NaiveTime,
         #[serde(default)]
         breaks: Vec<TimeRange>,
+        #[schema(value_type = Vec<String>, example = json!(["Mon", "Tue", "Wed", "Thu", "Fri"]))]
         workdays: Vec<Weekday>,
     },
     /// Hours come from the roster: a shift assigned per day; no shift means a day off.
     Shift,
     /// Flextime: no daily overtime; overtime is settled over the month against the legal
     /// total (40 h × days of the month ÷ 7). Lateness is measured against the core time.
-    Flex { core: Option<TimeRange>, workdays: Vec<Weekday> },
+    Flex {
+        core: Option<TimeRange>,
+        #[schema(value_type = Vec<String>, example = json!(["Mon", "Tue", "Wed", "Thu", "Fri"]))]
+        workdays: Vec<Weekday>,
+    },
 }
 
 /// Rounding of punch times. Per-day rounding shortens recorded time and is off unless an
 /// organisation chooses it; the monthly 30-minute rule rounds only the month's premium totals.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rounding {
     /// Round clock-in up and clock-out down to this many minutes.
@@ -74,18 +83,22 @@ pub struct Rounding {
     pub monthly_30_minute_rule: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkRule {
     pub jurisdiction: Jurisdiction,
     #[serde(with = "tz_name")]
+    #[schema(value_type = String, example = "Asia/Tokyo")]
     pub timezone: chrono_tz::Tz,
     /// When one working day ends and the next begins (default 05:00), so a night shift
     /// belongs to the day it started.
+    #[schema(value_type = String, example = "05:00:00")]
     pub day_boundary: NaiveTime,
     pub schedule: Schedule,
+    #[schema(value_type = String, example = "Mon")]
     pub week_start: Weekday,
     /// 法定休日 (Japan): the weekly legal holiday.
+    #[schema(value_type = String, example = "Sun")]
     pub legal_holiday: Weekday,
     pub pairing: Pairing,
     #[serde(default)]
@@ -130,7 +143,7 @@ fn forty() -> u32 {
 }
 
 /// The working-time systems companies really use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkingTimeSystem {
     /// 8 h a day and the statutory week.
@@ -153,7 +166,7 @@ pub enum WorkingTimeSystem {
 }
 
 /// What a Chinese company gives for rest-day work.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RestDayWork {
     /// 200 % pay (劳动法44条2项).

@@ -195,7 +195,7 @@ async fn put_department_rule(
 }
 
 /// The full rule in force for the employee, after every override.
-#[utoipa::path(get, path = "/employees/{id}/work-rule", tag = "rules", responses((status = 200, body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/employees/{id}/work-rule", tag = "rules", responses((status = 200, body = dakoku_rules::WorkRule), (status = 404, body = Problem)))]
 async fn get_employee_rule(
     State(s): State<AppState>,
     Auth(ctx): Auth,

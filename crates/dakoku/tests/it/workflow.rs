@@ -356,14 +356,19 @@ backend_test!(an_approved_month_keeps_its_figures_when_rules_change, |db: TestDb
     app.shutdown().await;
 });
 
+/// An employee of an organisation that keeps its own calendar only (no national holidays).
+async fn employee_without_national_calendar(app: &TestApp, token: &str) -> String {
+    app.request(Method::PUT, Some(token), "/api/v1/work-rules?from=2000-01", Some(json!({"national_holidays": false})))
+        .await
+        .expect(200);
+    app.create_employee(token, "E1", None).await
+}
+
 backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: TestDb| async move {
     let app = db.spawn().await;
     let t = app.admin_token.clone();
     // The calendar is the organisation's own here (2026-10-12 is スポーツの日 nationally).
-    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2000-01", Some(json!({"national_holidays": false})))
-        .await
-        .expect(200);
-    let emp = app.create_employee(&t, "E1", None).await;
+    let emp = employee_without_national_calendar(&app, &t).await;
     punch(&app, &t, &emp, "clock_in", "2026-10-12T09:00:00+09:00").await.expect(201);
     punch(&app, &t, &emp, "clock_out", "2026-10-12T18:00:00+09:00").await.expect(201);
     let monday = || async {
@@ -437,10 +442,7 @@ backend_test!(changes_to_calendar_roster_and_rules_reach_cached_months, |db: Tes
 backend_test!(a_rule_change_takes_effect_from_a_month_and_earlier_months_keep_theirs, |db: TestDb| async move {
     let app = db.spawn().await;
     let t = app.admin_token.clone();
-    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2000-01", Some(json!({"national_holidays": false})))
-        .await
-        .expect(200);
-    let emp = app.create_employee(&t, "E1", None).await;
+    let emp = employee_without_national_calendar(&app, &t).await;
     for (kind, at) in [
         ("clock_in", "2026-10-05T09:00:00+09:00"),
         ("clock_out", "2026-10-05T18:00:00+09:00"),
