@@ -218,9 +218,9 @@ impl Service {
                     _ => return Err(StoreError::Corrupt("correction without kind or time".into()).into()),
                 },
             };
-            let mut touched = vec![(check_month_open(&mut tx, &org, &employee, at).await?.0, at)];
+            let mut touched = vec![(check_month_open(&mut tx, &org, &employee, at).await?, at)];
             if let Some(old) = &old {
-                touched.push((check_month_open(&mut tx, &org, &employee, old.at).await?.0, old.at));
+                touched.push((check_month_open(&mut tx, &org, &employee, old.at).await?, old.at));
             }
             let entry = Punch {
                 id: PunchId::new(),

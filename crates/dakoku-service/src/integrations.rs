@@ -167,15 +167,14 @@ fn check_host_change(
                 .is_some_and(|value| before.and_then(|b| b.get(*key)) != Some(value))
         })
         .collect();
-    for key in &changed {
-        if !policy.allow_platform_hosts {
+    if !policy.allow_platform_hosts {
+        for key in &changed {
             errors.add(
                 &format!("settings.{key}"),
                 "platform hosts cannot be changed on this server (the operator may allow it with DAKOKU_ALLOW_PLATFORM_HOSTS)",
             );
         }
-    }
-    if policy.allow_platform_hosts && !changed.is_empty() && before.is_some() {
+    } else if !changed.is_empty() && before.is_some() {
         for secret in platform.secret_settings() {
             let given = changes.get(*secret).and_then(Value::as_str).is_some_and(|s| !s.is_empty() && s != "generate");
             if !given && platform.required_settings().contains(secret) {

@@ -104,7 +104,7 @@ pub(crate) async fn insert_punch(
         }
     }
     let org = dakoku_store::orgs::get(tx, ctx.org()).await?;
-    let (rule, _) = check_month_open(tx, &org, &employee, at).await?;
+    let rule = check_month_open(tx, &org, &employee, at).await?;
 
     let punch = Punch {
         id: PunchId::new(),

@@ -48,13 +48,10 @@ pub enum SignInError {
 /// sign-ins never hold up the runtime threads that answer punches.
 async fn hash_password(password: &str) -> ServiceResult<String> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing stopped: {e}"))))?
-    .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing: {e}"))))
+    tokio::task::spawn_blocking(move || hash_with_new_salt(password.as_bytes()))
+        .await
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing stopped: {e}"))))?
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("password hashing: {e}"))))
 }
 
 /// Which of the stored hashes (if any) the password matches, checked on the blocking pool.
@@ -85,10 +82,12 @@ fn find_match(hashes: &[String], verify: impl Fn(&str) -> bool) -> Option<usize>
 /// A hash to check against when the e-mail is unknown, so both cases take the same time.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(b"not a password anyone has", &salt).map(|h| h.to_string()).unwrap_or_default()
-    })
+    DECOY.get_or_init(|| hash_with_new_salt(b"not a password anyone has").unwrap_or_default())
+}
+
+fn hash_with_new_salt(password: &[u8]) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password, &salt).map(|h| h.to_string())
 }
 
 impl Service {

@@ -177,13 +177,13 @@ pub(crate) fn day_begins(rule: &WorkRule, date: NaiveDate) -> DateTime<Utc> {
     local_instant(rule, date, rule.day_boundary)
 }
 
-/// The month a punch at `at` is counted in, and whether that month still takes punches.
+/// The rule in force, once the month a punch at `at` is counted in is known to take punches.
 pub(crate) async fn check_month_open(
     conn: &mut Conn,
     org: &Organization,
     employee: &Employee,
     at: DateTime<Utc>,
-) -> ServiceResult<(WorkRule, NaiveDate)> {
+) -> ServiceResult<WorkRule> {
     let rule = rule_for(conn, org, employee).await?;
     let date = work_date(&rule, at);
     let month = YearMonth::of(date).text();
@@ -193,7 +193,7 @@ pub(crate) async fn check_month_open(
             "{month} has been submitted for approval; it must be sent back (差戻し / 驳回) before punches or corrections can be added"
         ))),
         "approved" => Err(ServiceError::Conflict(format!("{month} is approved and locked; HR must send it back first"))),
-        _ => Ok((rule, date)),
+        _ => Ok(rule),
     }
 }
 

@@ -373,7 +373,7 @@ pub async fn save_rule(State(web): State<Web>, viewer: Viewer, Form(form): Form<
 pub struct CalendarForm {
     csrf: String,
     date: String,
-    /// `statutory`, `company`, `workday`, or `clear`.
+    /// `statutory`, `company`, `workday`, `legal_holiday`, or `clear`.
     kind: String,
     #[serde(default)]
     name: String,

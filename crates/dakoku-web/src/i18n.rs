@@ -225,6 +225,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("cal_statutory", "祝日", "法定节假日", "Public holiday"),
     ("cal_company", "会社休日", "公司假日", "Company holiday"),
     ("cal_workday", "出勤日（振替）", "调休工作日", "Working day (make-up)"),
+    ("cal_legal_holiday", "法定休日（振替先）", "休息日（调休）", "Legal holiday (swapped to)"),
     ("cal_clear", "指定を外す", "清除", "Clear"),
     (
         "callback_url",
