@@ -77,6 +77,10 @@ pub struct DayRecord {
     pub holiday_minutes: i64,
     pub late_minutes: i64,
     pub early_leave_minutes: i64,
+    /// 1-year variable system: the rostered minutes of the week holding this day, which the
+    /// law caps at 52 h (労基則12条の4第4項).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub roster_week_minutes: i64,
     pub anomalies: Vec<Anomaly>,
     pub first_in: Option<DateTime<Utc>>,
     pub last_out: Option<DateTime<Utc>>,
@@ -84,6 +88,10 @@ pub struct DayRecord {
     pub punch_ids: Vec<String>,
     /// How each figure came about, one sentence per step.
     pub explanation: Vec<String>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl DayRecord {
@@ -298,7 +306,8 @@ pub fn punch_margin() -> Duration {
 
 /// Computes the day records of `from..=to`. Weekly overtime needs the whole week, so the
 /// computation starts at the week's first day; pass punches from there on (the days before
-/// `from` are computed but not returned). `now` decides which days are over (for `absent`).
+/// `from` are computed but not returned), and under a 変形 system the calendar and roster to
+/// the end of `to`'s week. `now` decides which days are over (for `absent`).
 pub fn compute_days(
     rule: &WorkRule,
     calendar: &Calendar,
@@ -308,10 +317,13 @@ pub fn compute_days(
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Vec<DayRecord> {
-    let inputs = day_inputs(rule, calendar, roster, punches, week_start(rule, from), to);
+    // A 変形 week is judged against its whole roster, so its days after `to` are planned too.
+    let variable = matches!(rule.system, WorkingTimeSystem::MonthlyVariable | WorkingTimeSystem::YearlyVariable);
+    let end = if variable { week_start(rule, to) + Duration::days(6) } else { to };
+    let inputs = day_inputs(rule, calendar, roster, punches, week_start(rule, from), end);
     let mut records: Vec<DayRecord> = inputs.iter().map(|input| compute_day(rule, input, now)).collect();
     apply_weekly_limit(rule, &mut records);
-    records.retain(|r| r.date >= from);
+    records.retain(|r| r.date >= from && r.date <= to);
     records
 }
 
@@ -590,8 +602,8 @@ pub(crate) fn compute_day(rule: &WorkRule, input: &DayInput, now: DateTime<Utc>)
         // Only the month or period settles these systems' overtime, or there is none.
         WorkingTimeSystem::ExemptManager | WorkingTimeSystem::Comprehensive | WorkingTimeSystem::Unfixed => None,
         _ if flex => None,
-        // 1-month variable: the rostered hours where they run over 8 h (労基法32条の2).
-        WorkingTimeSystem::MonthlyVariable => Some(planned.max(DAILY_LIMIT)),
+        // 変形 systems: the rostered hours where they run over 8 h (労基法32条の2, 32条の4).
+        WorkingTimeSystem::MonthlyVariable | WorkingTimeSystem::YearlyVariable => Some(planned.max(DAILY_LIMIT)),
         WorkingTimeSystem::Standard => Some(DAILY_LIMIT),
     };
     if let Some(limit) = daily_limit.filter(|limit| ordinary > *limit) {
@@ -678,11 +690,17 @@ fn apply_weekly_limit(rule: &WorkRule, records: &mut [DayRecord]) {
         while end < records.len() && records[end].date.weekday() != rule.week_start {
             end += 1;
         }
-        // 1-month variable: the rostered week where it runs over the statutory week.
-        let limit = if rule.system == WorkingTimeSystem::MonthlyVariable {
-            statutory_week.max(records[start..end].iter().map(|r| r.scheduled_minutes).sum())
-        } else {
-            statutory_week
+        // 変形 systems: the rostered week where it runs over the statutory week.
+        let rostered: i64 = records[start..end].iter().map(|r| r.scheduled_minutes).sum();
+        let limit = match rule.system {
+            WorkingTimeSystem::MonthlyVariable => statutory_week.max(rostered),
+            WorkingTimeSystem::YearlyVariable => {
+                for record in &mut records[start..end] {
+                    record.roster_week_minutes = rostered;
+                }
+                statutory_week.max(rostered)
+            }
+            _ => statutory_week,
         };
         let mut running = 0;
         for record in &mut records[start..end] {
@@ -702,7 +720,12 @@ fn apply_weekly_limit(rule: &WorkRule, records: &mut [DayRecord]) {
     }
 }
 
-/// The statutory week in minutes (40 h, or 44 h at a 特例措置対象事業場).
+/// The statutory week in minutes: 40 h, or 44 h at a 特例措置対象事業場 except under the
+/// 1-year variable system and flextime settled over more than a month (労基則25条の2第4項).
 pub(crate) fn weekly_limit(rule: &WorkRule) -> i64 {
+    let flex_over_a_month = matches!(rule.schedule, Schedule::Flex { .. }) && rule.period_months > 1;
+    if rule.system == WorkingTimeSystem::YearlyVariable || flex_over_a_month {
+        return 40 * 60;
+    }
     i64::from(rule.weekly_limit_hours.clamp(1, 168)) * 60
 }

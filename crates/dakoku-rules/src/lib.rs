@@ -15,7 +15,7 @@ pub use day::{
     affected_days, attribute_punches, compute_days, day_plan, local_instant, punch_margin, week_start, work_date,
     Anomaly, DayInput, DayRecord, Plan, PunchEvent, MAX_WORK_PERIOD_HOURS,
 };
-pub use month::{summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals, Unrounded};
+pub use month::{settlement_period, summarize_month, Alert, MonthHistory, MonthSummary, Premiums, Totals, Unrounded};
 pub use rule::{
     Calendar, CalendarEntry, CalendarKind, DayKind, Jurisdiction, Pairing, RestDayWork, Rounding, Schedule, ShiftDef,
     TimeRange, WorkRule, WorkingTimeSystem,

@@ -3,7 +3,7 @@
 
 use crate::day::DayRecord;
 use crate::rule::{Jurisdiction, Schedule, WorkRule, WorkingTimeSystem};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// The contract's minute totals.
@@ -19,6 +19,10 @@ pub struct Totals {
     pub early_leave_minutes: i64,
     pub days_worked: i64,
     pub anomaly_days: i64,
+    /// Flextime: at the settlement period's end, the time short of its scheduled total
+    /// (不足時間 / 工时不足), for deduction or carrying over as the company decides.
+    #[serde(default)]
+    pub shortfall_minutes: i64,
 }
 
 /// Minutes per payroll premium class.
@@ -71,6 +75,12 @@ pub enum Alert {
     /// China: a day's extension beyond 8 h over 3 h (劳动法41条).
     #[serde(rename = "cn_over_3h_day")]
     CnOver3hDay,
+    /// 1-year variable system: a rostered day over 10 h (労基則12条の4第4項).
+    #[serde(rename = "roster_over_10h_day")]
+    RosterOver10hDay,
+    /// 1-year variable system: a rostered week over 52 h (労基則12条の4第4項).
+    #[serde(rename = "roster_over_52h_week")]
+    RosterOver52hWeek,
 }
 
 /// What an earlier month contributed, for the alerts that look back.
@@ -80,6 +90,9 @@ pub struct MonthHistory {
     pub month: NaiveDate,
     pub overtime_minutes: i64,
     pub holiday_minutes: i64,
+    /// What a settlement period sums: all work, and the scheduled total.
+    pub worked_minutes: i64,
+    pub scheduled_minutes: i64,
 }
 
 /// The figures limits are judged on: exact minutes, never rounded (rounding is for pay only,
@@ -121,8 +134,9 @@ pub fn summarize_month(
     history: &[MonthHistory],
 ) -> MonthSummary {
     let mut s = MonthSummary::default();
+    let in_month = |d: &&DayRecord| d.date.year() == first.year() && d.date.month() == first.month();
     let t = &mut s.totals;
-    for d in days.iter().filter(|d| d.date.year() == first.year() && d.date.month() == first.month()) {
+    for d in days.iter().filter(in_month) {
         t.worked_minutes += d.worked_minutes;
         t.break_minutes += d.break_minutes;
         t.scheduled_minutes += d.scheduled_minutes;
@@ -134,38 +148,8 @@ pub fn summarize_month(
         t.days_worked += i64::from(d.worked_minutes > 0);
         t.anomaly_days += i64::from(!d.anomalies.is_empty());
     }
-    let days_in_month = {
-        let next = if first.month() == 12 {
-            NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-        };
-        next.map_or(30, |n| (n - first).num_days())
-    };
-    // The month's legal frame: the statutory week × days ÷ 7 (労基法32条の2, 32条の3; China's
-    // comprehensive system against 40 h a week the same way).
-    let week = crate::day::weekly_limit(rule);
-    let frame = week * days_in_month / 7;
-    let by_month = matches!(rule.schedule, Schedule::Flex { .. }) || rule.system == WorkingTimeSystem::Comprehensive;
-    if rule.system == WorkingTimeSystem::ExemptManager || rule.system == WorkingTimeSystem::Unfixed {
-        t.overtime_minutes = 0;
-    } else if by_month {
-        let counted = t.worked_minutes - t.holiday_minutes;
-        t.overtime_minutes = (counted - frame).max(0);
-        s.explanation.push(format!(
-            "settled over the month: {counted} min worked against the frame of {frame} min ({week} min a week × {days_in_month} ÷ 7)"
-        ));
-    } else if rule.system == WorkingTimeSystem::MonthlyVariable {
-        // What the days and weeks did not already count, beyond the month's frame.
-        let counted = t.worked_minutes - t.holiday_minutes - t.overtime_minutes;
-        let monthly = (counted - frame).max(0);
-        if monthly > 0 {
-            t.overtime_minutes += monthly;
-            s.explanation.push(format!(
-                "monthly overtime {monthly} min: {counted} min not yet counted against the frame of {frame} min"
-            ));
-        }
-    }
+    settle(rule, first, days_in_month(first), history, &mut s);
+    let t = &mut s.totals;
     s.unrounded = Unrounded { overtime_minutes: t.overtime_minutes, holiday_minutes: t.holiday_minutes };
     if rule.rounding.monthly_30_minute_rule {
         t.overtime_minutes = round_30(t.overtime_minutes);
@@ -185,11 +169,17 @@ pub fn summarize_month(
             if rule.system != WorkingTimeSystem::ExemptManager {
                 s.alerts = japan_alerts(rule, first, &exact, history, &mut s.explanation);
             }
+            if rule.system == WorkingTimeSystem::YearlyVariable {
+                let month_days: Vec<&DayRecord> = days.iter().filter(in_month).collect();
+                s.alerts.extend(roster_alerts(&month_days, &mut s.explanation));
+                s.alerts.sort();
+            }
         }
         Jurisdiction::China => {
             let statutory: i64 = days
                 .iter()
-                .filter(|d| d.date.month() == first.month() && d.day_kind == Some(crate::DayKind::StatutoryHoliday))
+                .filter(in_month)
+                .filter(|d| d.day_kind == Some(crate::DayKind::StatutoryHoliday))
                 .map(|d| d.holiday_minutes)
                 .sum();
             s.premiums.cn_150_minutes = t.overtime_minutes;
@@ -212,7 +202,6 @@ pub fn summarize_month(
                 s.alerts.push(Alert::CnOver36hMonth);
                 s.explanation.push(format!("overtime of all classes {all} min is over the 36 h monthly cap"));
             }
-            let in_month = |d: &&DayRecord| d.date.year() == first.year() && d.date.month() == first.month();
             let long_days: Vec<String> = days
                 .iter()
                 .filter(in_month)
@@ -226,6 +215,99 @@ pub fn summarize_month(
         }
     }
     s
+}
+
+fn days_in_month(first: NaiveDate) -> i64 {
+    let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
+    (next - first).num_days()
+}
+
+/// The settlement period (清算期間, 対象期間, 综合计算周期) holding the month that starts on
+/// `first`: its first month's first day and its number of months. Periods start in
+/// `period_start_month` and tile the year.
+pub fn settlement_period(rule: &WorkRule, first: NaiveDate) -> (NaiveDate, u32) {
+    let months = rule.period_months.clamp(1, 12);
+    let index = first.year() * 12 + first.month0() as i32;
+    let offset = (index - (rule.period_start_month.clamp(1, 12) as i32 - 1)).rem_euclid(months as i32);
+    (first.checked_sub_months(Months::new(offset as u32)).unwrap_or(first), months)
+}
+
+/// The month's overtime under the systems settled over a month or a longer period:
+/// flextime, the 変形 systems and China's comprehensive system; none for the exempt ones.
+fn settle(rule: &WorkRule, first: NaiveDate, month_days: i64, history: &[MonthHistory], s: &mut MonthSummary) {
+    use WorkingTimeSystem as S;
+    let t = &mut s.totals;
+    let flex = matches!(rule.schedule, Schedule::Flex { .. });
+    match rule.system {
+        S::ExemptManager | S::Unfixed => {
+            t.overtime_minutes = 0;
+            return;
+        }
+        S::Standard if !flex => return,
+        _ => {}
+    }
+    let counted = t.worked_minutes - t.holiday_minutes;
+    let (period_first, months) = settlement_period(rule, first);
+    if flex && months > 1 {
+        // 32条の3第2項: each month of a longer period, work beyond 50 h a week on average is
+        // that month's overtime, paid in that month.
+        let frame = 50 * 60 * month_days / 7;
+        t.overtime_minutes = (counted - frame).max(0);
+        s.explanation.push(format!(
+            "{counted} min worked against the month's 50 h-a-week line of {frame} min (50 h × {month_days} ÷ 7): {} min overtime this month",
+            t.overtime_minutes
+        ));
+    } else if flex || rule.system == S::Comprehensive {
+        t.overtime_minutes = 0;
+    }
+    let last_month = period_first.checked_add_months(Months::new(months - 1)).unwrap_or(first);
+    if first != last_month {
+        s.explanation.push(format!(
+            "the settlement period {period_first} to the end of {last_month} is settled in its last month"
+        ));
+        return;
+    }
+    // The period's end: what the months did not already count as overtime, beyond the frame.
+    let earlier: Vec<&MonthHistory> = history.iter().filter(|h| h.month >= period_first && h.month < first).collect();
+    let period_counted = counted + earlier.iter().map(|h| h.worked_minutes - h.holiday_minutes).sum::<i64>();
+    let already = t.overtime_minutes + earlier.iter().map(|h| h.overtime_minutes).sum::<i64>();
+    let period_end = first.checked_add_months(Months::new(1)).unwrap_or(first);
+    let period_days = (period_end - period_first).num_days();
+    let (frame, basis) = if rule.system == S::Comprehensive {
+        // 劳社部发〔2008〕3号: 250 working days a year × 8 h, so 10,000 min a month.
+        (10_000 * i64::from(months), format!("{months} month(s) × 10,000 min (250 days a year × 8 h ÷ 12)"))
+    } else {
+        let week = crate::day::weekly_limit(rule);
+        (week * period_days / 7, format!("{week} min a week × {period_days} days ÷ 7"))
+    };
+    let beyond = (period_counted - already - frame).max(0);
+    t.overtime_minutes += beyond;
+    s.explanation.push(format!(
+        "settled over {months} month(s) from {period_first}: {period_counted} min worked, {already} min already overtime, frame {frame} min ({basis}): {beyond} min more overtime"
+    ));
+    if flex {
+        let scheduled = t.scheduled_minutes + earlier.iter().map(|h| h.scheduled_minutes).sum::<i64>();
+        t.shortfall_minutes = (scheduled - period_counted).max(0);
+        if t.shortfall_minutes > 0 {
+            s.explanation.push(format!("{} min short of the period's scheduled {scheduled} min", t.shortfall_minutes));
+        }
+    }
+}
+
+/// 1-year variable system: rosters over the law's 10 h a day or 52 h a week.
+fn roster_alerts(days: &[&DayRecord], why: &mut Vec<String>) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    let long_days: Vec<String> =
+        days.iter().filter(|d| d.scheduled_minutes > 10 * 60).map(|d| d.date.to_string()).collect();
+    if !long_days.is_empty() {
+        alerts.push(Alert::RosterOver10hDay);
+        why.push(format!("rostered over 10 h on {}", long_days.join(", ")));
+    }
+    if let Some(week) = days.iter().find(|d| d.roster_week_minutes > 52 * 60) {
+        alerts.push(Alert::RosterOver52hWeek);
+        why.push(format!("the week of {} is rostered {} min, over 52 h", week.date, week.roster_week_minutes));
+    }
+    alerts
 }
 
 fn japan_alerts(

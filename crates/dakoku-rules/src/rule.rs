@@ -34,7 +34,8 @@ pub struct TimeRange {
     pub end: NaiveTime,
 }
 
-/// A named shift of a roster (勤務パターン / 班次).
+/// A named shift of a roster (勤務パターン / 班次). An end at or before the start is on the next
+/// day; an end equal to the start makes a 24-hour duty (隔日勤務).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftDef {
@@ -132,6 +133,15 @@ pub struct WorkRule {
     /// organisation's own days. Off for companies that work on national holidays.
     #[serde(default = "yes")]
     pub national_holidays: bool,
+    /// The settlement period in months: フレックスタイム制's 清算期間 (1 to 3, 労基法32条の3),
+    /// the 対象期間 of the 1-year variable system (2 to 12, 32条の4) or China's comprehensive
+    /// period (1, 3 or 12 usually). Periods are whole months and tile the year, so the length
+    /// divides 12. Other systems settle monthly (1).
+    #[serde(default = "one")]
+    pub period_months: u32,
+    /// The month (1 to 12) a settlement period starts (起算日 on its first day).
+    #[serde(default = "april")]
+    pub period_start_month: u32,
 }
 
 fn yes() -> bool {
@@ -140,6 +150,14 @@ fn yes() -> bool {
 
 fn forty() -> u32 {
     40
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn april() -> u32 {
+    4
 }
 
 /// The working-time systems companies really use.
@@ -156,9 +174,15 @@ pub enum WorkingTimeSystem {
     /// statutory week. Overtime is counted per day beyond the roster where it exceeds 8 h (else
     /// beyond 8 h), per week likewise, then per month beyond the frame statutory week × days ÷ 7.
     MonthlyVariable,
-    /// 综合计算工时工作制 (劳动部《关于企业实行不定时工作制和综合计算工时工作制的审批办法》): hours are
-    /// settled over the month; work beyond the month's standard hours (40 h × days ÷ 7) is paid at
-    /// 150 %, statutory holidays still at 300 %.
+    /// 1年単位の変形労働時間制 (労基法32条の4): a roster over a period of more than a month and at
+    /// most a year (`period_months`), at most 10 h a day and 52 h a week (労基則12条の4第4項).
+    /// Overtime per day and week as under the 1-month system, then at the period's end beyond
+    /// the frame 40 h × days of the period ÷ 7 (the 44-hour week does not apply, 労基則25条の2第4項).
+    YearlyVariable,
+    /// 综合计算工时工作制 (劳部发〔1994〕503号): hours are settled over the period; work beyond the
+    /// period's standard hours is paid at 150 %, statutory holidays still at 300 %. The standard is
+    /// 250 working days a year × 8 h (劳社部发〔2008〕3号): 10,000 min a month, 500 h a quarter,
+    /// 2,000 h a year.
     Comprehensive,
     /// 不定时工作制 (same measures): no working-day or rest-day overtime; statutory-holiday work is
     /// still recorded at 300 % where local rules require it.
@@ -202,7 +226,68 @@ impl WorkRule {
             cn_rest_day_work: RestDayWork::Pay,
             cn_cap_counts_rest_days: true,
             national_holidays: true,
+            period_months: 1,
+            period_start_month: 4,
         }
+    }
+
+    /// Checks what the types alone cannot: ranges, and settings that only make sense together.
+    pub fn check(&self) -> Result<(), String> {
+        use WorkingTimeSystem as S;
+        if !(1..=12).contains(&self.agreement_year_start_month) {
+            return Err("agreement_year_start_month must be 1 to 12".into());
+        }
+        if let Schedule::Fixed { workdays, .. } = &self.schedule {
+            if workdays.is_empty() {
+                return Err("a fixed schedule needs at least one workday".into());
+            }
+        }
+        if !matches!(self.weekly_limit_hours, 40 | 44) {
+            return Err("weekly_limit_hours must be 40, or 44 at a 特例措置対象事業場".into());
+        }
+        if self.weekly_limit_hours == 44 && self.jurisdiction == Jurisdiction::China {
+            return Err("weekly_limit_hours 44 exists only under Japanese law".into());
+        }
+        if self.grace_minutes > 60 {
+            return Err("grace_minutes must be 0 to 60".into());
+        }
+        if self.rounding.per_day_minutes.is_some_and(|m| !(1..=60).contains(&m)) {
+            return Err("rounding.per_day_minutes must be 1 to 60".into());
+        }
+        let japanese = matches!(self.system, S::ExemptManager | S::MonthlyVariable | S::YearlyVariable);
+        let chinese = matches!(self.system, S::Comprehensive | S::Unfixed);
+        if japanese && self.jurisdiction != Jurisdiction::Japan || chinese && self.jurisdiction != Jurisdiction::China {
+            return Err("this working-time system belongs to the other jurisdiction's law".into());
+        }
+        if !(1..=12).contains(&self.period_start_month) {
+            return Err("period_start_month must be 1 to 12".into());
+        }
+        let months = self.period_months;
+        if months == 0 || 12 % months != 0 {
+            return Err("period_months must divide the year: 1, 2, 3, 4, 6 or 12".into());
+        }
+        let flex = matches!(self.schedule, Schedule::Flex { .. });
+        if flex && matches!(self.system, S::MonthlyVariable | S::YearlyVariable | S::Comprehensive) {
+            return Err("flextime is a working-time system of its own: use system standard with it".into());
+        }
+        let allowed = match self.system {
+            S::YearlyVariable => months >= 2,
+            S::Comprehensive => true,
+            _ if flex => months <= 3,
+            _ => months == 1,
+        };
+        if !allowed {
+            return Err(match self.system {
+                S::YearlyVariable => "yearly_variable needs period_months of 2 or more (up to 12)",
+                _ if flex => "a flextime settlement period is 1 to 3 months",
+                _ => "period_months other than 1 needs flextime, yearly_variable or comprehensive",
+            }
+            .into());
+        }
+        if self.weekly_limit_hours == 44 && (self.system == S::YearlyVariable || flex && months > 1) {
+            return Err("the 44-hour week does not apply to yearly_variable or flextime over one month".into());
+        }
+        Ok(())
     }
 
     pub fn china_default(timezone: chrono_tz::Tz) -> Self {

@@ -45,6 +45,7 @@ fn rules() -> impl Strategy<Value = WorkRule> {
         WorkingTimeSystem::Standard,
         WorkingTimeSystem::ExemptManager,
         WorkingTimeSystem::MonthlyVariable,
+        WorkingTimeSystem::YearlyVariable,
         WorkingTimeSystem::Comprehensive,
         WorkingTimeSystem::Unfixed,
     ];
@@ -60,9 +61,13 @@ fn rules() -> impl Strategy<Value = WorkRule> {
             rule.day_boundary = chrono::NaiveTime::from_hms_opt(boundary, 0, 0).expect("time");
             rule.system = system;
             rule.grace_minutes = grace;
+            if system == WorkingTimeSystem::YearlyVariable {
+                rule.period_months = 12;
+            }
             if schedule == 1 {
                 rule.schedule =
                     Schedule::Flex { core: None, workdays: vec![chrono::Weekday::Mon, chrono::Weekday::Tue] };
+                rule.period_months = 3;
             }
             rule
         })

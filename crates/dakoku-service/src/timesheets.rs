@@ -103,14 +103,7 @@ pub fn merge_rule(base: &WorkRule, layers: &[Value]) -> Result<WorkRule, String>
         }
     }
     let rule: WorkRule = serde_json::from_value(merged).map_err(|e| e.to_string())?;
-    if !(1..=12).contains(&rule.agreement_year_start_month) {
-        return Err("agreement_year_start_month must be 1 to 12".into());
-    }
-    if let dakoku_rules::Schedule::Fixed { workdays, .. } = &rule.schedule {
-        if workdays.is_empty() {
-            return Err("a fixed schedule needs at least one workday".into());
-        }
-    }
+    rule.check()?;
     Ok(rule)
 }
 
@@ -123,12 +116,32 @@ fn org_today(org: &Organization) -> NaiveDate {
     Utc::now().with_timezone(&org.timezone.0).date_naive()
 }
 
-/// The organisation's own rule in force on `on` (defaults and its layer), for what is not one
-/// employee's.
-async fn organization_rule(conn: &mut Conn, org: &Organization, on: NaiveDate) -> ServiceResult<WorkRule> {
-    let layers = store::rule_layers(conn, &org.id, &["org".to_owned()], on).await?;
+/// The scopes whose rules and calendar days a department (or its employees) inherits,
+/// outermost first: the organisation, then each department from the top of the tree down.
+async fn scopes_of(
+    conn: &mut Conn,
+    org: &Organization,
+    department: Option<&dakoku_domain::DepartmentId>,
+) -> ServiceResult<Vec<String>> {
+    let mut scopes = vec!["org".to_owned()];
+    if let Some(id) = department {
+        let chain = departments::ancestry(conn, &org.id, id).await?;
+        scopes.extend(chain.iter().rev().map(|d| format!("department:{d}")));
+    }
+    Ok(scopes)
+}
+
+/// The rule built from the layers of `scopes` in force on `on`, over the built-in defaults.
+async fn layered_rule(
+    conn: &mut Conn,
+    org: &Organization,
+    scopes: &[String],
+    base: WorkRule,
+    on: NaiveDate,
+) -> ServiceResult<WorkRule> {
+    let layers = store::rule_layers(conn, &org.id, scopes, on).await?;
     let layers = layers.iter().map(|(_, text)| parse_layer(text)).collect::<ServiceResult<Vec<_>>>()?;
-    merge_rule(&default_rule(org), &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
+    merge_rule(&base, &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
 }
 
 /// The rule in force for an employee today.
@@ -145,27 +158,13 @@ pub(crate) async fn rule_on(
     employee: &Employee,
     on: NaiveDate,
 ) -> ServiceResult<WorkRule> {
-    let mut chain = Vec::new();
-    let mut next = employee.department_id.clone();
-    while let Some(id) = next {
-        if chain.contains(&id) || chain.len() > 64 {
-            break;
-        }
-        next = departments::get(conn, &org.id, &id).await.ok().and_then(|d| d.parent_id);
-        chain.push(id);
-    }
-    let mut scopes = vec!["org".to_owned()];
-    scopes.extend(chain.iter().rev().map(|d| format!("department:{d}")));
+    let mut scopes = scopes_of(conn, org, employee.department_id.as_ref()).await?;
     scopes.push(format!("employee:{}", employee.id));
-    let mut layers = Vec::new();
-    for (_, text) in store::rule_layers(conn, &org.id, &scopes, on).await? {
-        layers.push(parse_layer(&text)?);
-    }
     let mut base = default_rule(org);
     if let Some(tz) = employee.timezone {
         base.timezone = tz.0;
     }
-    let mut rule = merge_rule(&base, &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")))?;
+    let mut rule = layered_rule(conn, org, &scopes, base, on).await?;
     if let Some(tz) = employee.timezone {
         rule.timezone = tz.0;
     }
@@ -198,11 +197,12 @@ pub(crate) async fn check_month_open(
 }
 
 /// The calendar under a rule: the jurisdiction's national days (unless the rule turns them
-/// off), with the organisation's own days laid over them.
+/// off), then the organisation's own days, then each department's down to `department`.
 async fn load_calendar(
     conn: &mut Conn,
     org: &Organization,
     rule: &WorkRule,
+    department: Option<&dakoku_domain::DepartmentId>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> ServiceResult<Calendar> {
@@ -210,7 +210,8 @@ async fn load_calendar(
     if rule.national_holidays {
         calendar.entries = dakoku_rules::national::national_calendar(rule.jurisdiction, from, to);
     }
-    for (day, kind, name) in store::calendar(conn, &org.id, from, to).await? {
+    let scopes = scopes_of(conn, org, department).await?;
+    for (day, kind, name) in store::calendar(conn, &org.id, &scopes, from, to).await? {
         let kind = serde_json::from_value::<CalendarKind>(Value::String(kind.clone()))
             .map_err(|_| StoreError::Corrupt(format!("calendar kind {kind}")))?;
         calendar.entries.insert(day, CalendarEntry { kind, name });
@@ -245,7 +246,7 @@ pub(crate) async fn day_plan(
     rule: &WorkRule,
     date: NaiveDate,
 ) -> ServiceResult<Option<dakoku_rules::Plan>> {
-    let calendar = load_calendar(conn, org, rule, date, date).await?;
+    let calendar = load_calendar(conn, org, rule, employee.department_id.as_ref(), date, date).await?;
     let roster = load_roster(conn, org, &employee.id, date, date).await?;
     Ok(dakoku_rules::day_plan(rule, &calendar, &roster, date))
 }
@@ -287,8 +288,10 @@ pub(crate) async fn month_days(
     .await?;
     let events: Vec<PunchEvent> =
         punches.into_iter().map(|p| PunchEvent { id: p.id.to_string(), kind: p.kind, at: p.at }).collect();
-    let (around_from, around_last) = (from - Duration::days(2), last + Duration::days(3));
-    let calendar = load_calendar(conn, org, rule, around_from, around_last).await?;
+    // Days around the range: night shifts reach into neighbours, a 変形 week to its end.
+    let (around_from, around_last) = (from - Duration::days(2), last + Duration::days(7));
+    let department = employee.department_id.as_ref();
+    let calendar = load_calendar(conn, org, rule, department, around_from, around_last).await?;
     let roster = load_roster(conn, org, &employee.id, around_from, around_last).await?;
     let mut days = compute_days(rule, &calendar, &roster, &events, month.first, last, now);
     if let Some(retired_on) = employee.retired_on {
@@ -318,26 +321,41 @@ pub(crate) async fn month_summary(
     days: &[DayRecord],
     now: DateTime<Utc>,
 ) -> ServiceResult<MonthSummary> {
-    let mut history = Vec::new();
+    // Alerts look back 11 months; each of those months may close a settlement period that
+    // began up to `period_months - 1` months before it. Older months first, so each is summed
+    // with the months of its period before it.
+    let look_back = 11 + rule.period_months.clamp(1, 12) - 1;
+    let mut history: Vec<MonthHistory> = Vec::new();
     // Months before the employee's first punch contribute nothing; skip computing them.
     let Some(first_punch) = punches::first_at(conn, &org.id, &employee.id).await? else {
         return Ok(summarize_month(rule, month.first, days, &history));
     };
     let first_month = YearMonth::of(work_date(rule, first_punch));
+    let mut earlier_months = Vec::new();
     let mut earlier = month;
-    for _ in 0..11 {
+    for _ in 0..look_back {
         earlier = earlier.previous();
         if earlier < first_month {
             break;
         }
+        earlier_months.push(earlier);
+    }
+    let oldest = earlier_months.last().map(|m| m.first);
+    for earlier in earlier_months.into_iter().rev() {
         let cached = store::month_totals(conn, &org.id, &employee.id, &earlier.text()).await?;
         let summary: MonthSummary = match cached {
             Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("month totals: {e}")))?,
             None => {
                 let earlier_days = month_days(conn, org, employee, rule, earlier, now).await?;
-                let summary = summarize_month(rule, earlier.first, &earlier_days, &[]);
-                let text = serde_json::to_string(&summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                store::put_month_totals(conn, &org.id, &employee.id, &earlier.text(), &text).await?;
+                let summary = summarize_month(rule, earlier.first, &earlier_days, &history);
+                // A month whose period began before the months read here was summed short;
+                // it is used only beyond the alerts' reach and never kept.
+                let (period_first, _) = dakoku_rules::settlement_period(rule, earlier.first);
+                let whole = period_first >= first_month.first || Some(period_first) >= oldest;
+                if whole {
+                    let text = serde_json::to_string(&summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    store::put_month_totals(conn, &org.id, &employee.id, &earlier.text(), &text).await?;
+                }
                 summary
             }
         };
@@ -345,6 +363,8 @@ pub(crate) async fn month_summary(
             month: earlier.first,
             overtime_minutes: summary.unrounded.overtime_minutes,
             holiday_minutes: summary.unrounded.holiday_minutes,
+            worked_minutes: summary.totals.worked_minutes,
+            scheduled_minutes: summary.totals.scheduled_minutes,
         });
     }
     Ok(summarize_month(rule, month.first, days, &history))
@@ -478,21 +498,37 @@ impl Service {
         })
     }
 
+    /// The calendar in force for the organisation, or for a department (with its own days and
+    /// its ancestors' laid over the organisation's, under the department's rule).
     pub async fn calendar(
         &self,
         ctx: &Ctx,
+        department: Option<&dakoku_domain::DepartmentId>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> ServiceResult<Vec<(NaiveDate, CalendarEntry)>> {
         let mut conn = self.db.conn().await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
-        let rule = organization_rule(&mut conn, &org, from).await?;
-        Ok(load_calendar(&mut conn, &org, &rule, from, to).await?.entries.into_iter().collect())
+        if let Some(id) = department {
+            departments::get(&mut conn, ctx.org(), id).await.or_not_found(|| format!("no department with id {id}"))?;
+        }
+        let scopes = scopes_of(&mut conn, &org, department).await?;
+        let rule = layered_rule(&mut conn, &org, &scopes, default_rule(&org), from).await?;
+        Ok(load_calendar(&mut conn, &org, &rule, department, from, to).await?.entries.into_iter().collect())
     }
 
-    /// Sets (or with `None`, clears) calendar days of the organisation.
-    pub async fn set_calendar(&self, ctx: &Ctx, days: &[(NaiveDate, Option<CalendarEntry>)]) -> ServiceResult<()> {
+    /// Sets (or with `None`, clears) calendar days of the organisation or of one department.
+    pub async fn set_calendar(
+        &self,
+        ctx: &Ctx,
+        department: Option<&dakoku_domain::DepartmentId>,
+        days: &[(NaiveDate, Option<CalendarEntry>)],
+    ) -> ServiceResult<()> {
         require_rule_admin(ctx)?;
+        let scope = match department {
+            Some(id) => RuleScope::Department(id.clone()),
+            None => RuleScope::Organization,
+        };
         let mut errors = dakoku_domain::ValidationErrors::default();
         if days.len() > MAX_DAYS_PER_CHANGE {
             errors.add("days", format!("at most {MAX_DAYS_PER_CHANGE} days in one change"));
@@ -505,6 +541,7 @@ impl Service {
         }
         errors.into_result()?;
         let mut tx = self.db.begin().await?;
+        let scope = self.scope_key(&mut tx, ctx, &scope).await?;
         for ((day, entry), name) in days.iter().zip(names) {
             match entry {
                 Some(entry) => {
@@ -513,10 +550,10 @@ impl Service {
                         .and_then(|v| v.as_str().map(str::to_owned))
                         .unwrap_or_default();
                     let name = name.unwrap_or_default();
-                    store::put_calendar_day(&mut tx, ctx.org(), *day, &kind, &name).await?;
+                    store::put_calendar_day(&mut tx, ctx.org(), &scope, *day, &kind, &name).await?;
                 }
                 None => {
-                    store::delete_calendar_day(&mut tx, ctx.org(), *day).await?;
+                    store::delete_calendar_day(&mut tx, ctx.org(), &scope, *day).await?;
                 }
             }
         }
@@ -525,7 +562,7 @@ impl Service {
                 .await?;
         }
         let changes: Vec<Value> = days.iter().map(|(d, e)| serde_json::json!({"date": d, "entry": e})).collect();
-        audit::record(&mut tx, ctx, "calendar.update", "calendar", "calendar", audit::NOTHING, Some(&changes)).await?;
+        audit::record(&mut tx, ctx, "calendar.update", "calendar", &scope, audit::NOTHING, Some(&changes)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -544,8 +581,11 @@ impl Service {
         let mut errors = dakoku_domain::ValidationErrors::default();
         dakoku_domain::validate::code(&mut errors, "code", &shift.code);
         dakoku_domain::validate::required_text(&mut errors, "name", &shift.name, 100);
-        if shift.start == shift.end {
-            errors.add("end", "a shift cannot end when it starts");
+        // An end at the start is a 24-hour duty (隔日勤務); a break needs a length.
+        for (i, b) in shift.breaks.iter().enumerate() {
+            if b.start == b.end {
+                errors.add(&format!("breaks[{i}].end"), "a break cannot end when it starts");
+            }
         }
         errors.into_result()?;
         let mut tx = self.db.begin().await?;

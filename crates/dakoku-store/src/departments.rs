@@ -29,6 +29,32 @@ pub async fn get(conn: &mut Conn, org: &OrgId, id: &DepartmentId) -> Result<Depa
     decode(&row)
 }
 
+/// A department and its ancestors, nearest first, in one query (a cycle stops at 64 levels).
+pub async fn ancestry(conn: &mut Conn, org: &OrgId, id: &DepartmentId) -> Result<Vec<DepartmentId>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE chain (id, parent_id, depth) AS (
+             SELECT id, parent_id, 0 FROM departments WHERE org_id = $1 AND id = $2
+             UNION ALL
+             SELECT d.id, d.parent_id, c.depth + 1 FROM departments d JOIN chain c ON d.id = c.parent_id
+             WHERE d.org_id = $1 AND c.depth < 64
+         )
+         SELECT id FROM chain ORDER BY depth",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .fetch_all(conn)
+    .await?;
+    let mut chain: Vec<DepartmentId> = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id = DepartmentId::from_db(row.try_get("id")?);
+        if chain.contains(&id) {
+            break;
+        }
+        chain.push(id);
+    }
+    Ok(chain)
+}
+
 pub async fn get_by_code(conn: &mut Conn, org: &OrgId, code: &str) -> Result<Department> {
     let sql = format!("SELECT {COLUMNS} FROM departments WHERE org_id = $1 AND code = $2");
     let row = sqlx::query(&sql).bind(org.as_str()).bind(code).fetch_one(conn).await?;

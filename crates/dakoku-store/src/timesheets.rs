@@ -75,31 +75,53 @@ pub async fn put_rule(conn: &mut Conn, org: &OrgId, scope: &str, from: NaiveDate
 
 // ---- calendar and roster ------------------------------------------------------------------
 
+/// The calendar days of the given scopes (`org`, `department:<id>`), in the order of `scopes`
+/// and by day within each, so later scopes override earlier ones when laid in order.
 pub async fn calendar(
     conn: &mut Conn,
     org: &OrgId,
+    scopes: &[String],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(NaiveDate, String, String)>> {
     let rows = sqlx::query(
-        "SELECT day, kind, name FROM calendar_days WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+        "SELECT scope, day, kind, name FROM calendar_entries
+         WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
     )
     .bind(org.as_str())
     .bind(date_text(from))
     .bind(date_text(to))
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((parse_date(&r.try_get::<String, _>("day")?)?, r.try_get("kind")?, r.try_get("name")?)))
-        .collect()
+    let mut found = Vec::new();
+    for scope in scopes {
+        for row in &rows {
+            if row.try_get::<String, _>("scope")? == *scope {
+                found.push((
+                    parse_date(&row.try_get::<String, _>("day")?)?,
+                    row.try_get("kind")?,
+                    row.try_get("name")?,
+                ));
+            }
+        }
+    }
+    Ok(found)
 }
 
-pub async fn put_calendar_day(conn: &mut Conn, org: &OrgId, day: NaiveDate, kind: &str, name: &str) -> Result<()> {
+pub async fn put_calendar_day(
+    conn: &mut Conn,
+    org: &OrgId,
+    scope: &str,
+    day: NaiveDate,
+    kind: &str,
+    name: &str,
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO calendar_days (org_id, day, kind, name) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (org_id, day) DO UPDATE SET kind = excluded.kind, name = excluded.name",
+        "INSERT INTO calendar_entries (org_id, scope, day, kind, name) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (org_id, scope, day) DO UPDATE SET kind = excluded.kind, name = excluded.name",
     )
     .bind(org.as_str())
+    .bind(scope)
     .bind(date_text(day))
     .bind(kind)
     .bind(name)
@@ -108,9 +130,10 @@ pub async fn put_calendar_day(conn: &mut Conn, org: &OrgId, day: NaiveDate, kind
     Ok(())
 }
 
-pub async fn delete_calendar_day(conn: &mut Conn, org: &OrgId, day: NaiveDate) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM calendar_days WHERE org_id = $1 AND day = $2")
+pub async fn delete_calendar_day(conn: &mut Conn, org: &OrgId, scope: &str, day: NaiveDate) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM calendar_entries WHERE org_id = $1 AND scope = $2 AND day = $3")
         .bind(org.as_str())
+        .bind(scope)
         .bind(date_text(day))
         .execute(conn)
         .await?;

@@ -316,7 +316,8 @@ async fn rules_page(
         Err(e) => return web.error_page(viewer.lang, Some(viewer), &e),
     };
     let today = Utc::now().date_naive();
-    let calendar = match web.service.calendar(&ctx, today - Duration::days(31), today + Duration::days(366)).await {
+    let calendar = match web.service.calendar(&ctx, None, today - Duration::days(31), today + Duration::days(366)).await
+    {
         Ok(days) => days,
         Err(e) => return web.error_page(viewer.lang, Some(viewer), &e),
     };
@@ -395,7 +396,7 @@ pub async fn set_calendar_day(State(web): State<Web>, viewer: Viewer, Form(form)
             }
         },
     };
-    match web.service.set_calendar(&viewer.ctx(), &[(day, entry)]).await {
+    match web.service.set_calendar(&viewer.ctx(), None, &[(day, entry)]).await {
         Ok(()) => redirect("/admin/rules?done=saved"),
         Err(e) => web.error_page(viewer.lang, Some(&viewer), &e),
     }

@@ -228,6 +228,20 @@ struct RangeQuery {
     #[param(value_type = String)]
     #[serde(deserialize_with = "dakoku_domain::plausible::date")]
     to: NaiveDate,
+    /// A department: its calendar, with its own and its ancestors' days over the organisation's.
+    department_id: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct CalendarScope {
+    /// Change a department's own days instead of the organisation's.
+    department_id: Option<String>,
+}
+
+fn department_of(id: Option<&str>) -> Result<Option<DepartmentId>, ApiError> {
+    id.map(|id| path_id(id, DepartmentId::parse, "department")).transpose()
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -236,7 +250,8 @@ struct CalendarDay {
     #[schema(value_type = String)]
     #[serde(deserialize_with = "dakoku_domain::plausible::date")]
     date: NaiveDate,
-    /// `statutory`, `company` or `workday` (a make-up working day); `null` clears the day.
+    /// `statutory`, `company`, `workday` (a make-up working day) or `legal_holiday` (a 法定休日
+    /// moved here in advance); `null` clears the day.
     #[schema(value_type = Option<String>)]
     kind: Option<CalendarKind>,
     #[serde(default)]
@@ -255,23 +270,26 @@ async fn get_calendar(
     Auth(ctx): Auth,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> Result<Json<CalendarBody>, ApiError> {
-    let days = s.service.calendar(&ctx, q.from, q.to).await?;
+    let department = department_of(q.department_id.as_deref())?;
+    let days = s.service.calendar(&ctx, department.as_ref(), q.from, q.to).await?;
     Ok(Json(CalendarBody {
         days: days.into_iter().map(|(date, e)| CalendarDay { date, kind: Some(e.kind), name: e.name }).collect(),
     }))
 }
 
 /// Sets or clears holidays (祝日, 会社休日, 法定节假日) and make-up working days (调休).
-#[utoipa::path(put, path = "/calendar", tag = "rules", request_body = CalendarBody,
+#[utoipa::path(put, path = "/calendar", tag = "rules", params(CalendarScope), request_body = CalendarBody,
     responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn put_calendar(
     State(s): State<AppState>,
     Auth(ctx): Auth,
+    AppQuery(scope): AppQuery<CalendarScope>,
     AppJson(body): AppJson<CalendarBody>,
 ) -> Result<StatusCode, ApiError> {
+    let department = department_of(scope.department_id.as_deref())?;
     let days: Vec<_> =
         body.days.into_iter().map(|d| (d.date, d.kind.map(|kind| CalendarEntry { kind, name: d.name }))).collect();
-    s.service.set_calendar(&ctx, &days).await?;
+    s.service.set_calendar(&ctx, department.as_ref(), &days).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

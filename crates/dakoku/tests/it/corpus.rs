@@ -23,7 +23,7 @@ const TABLES: [&str; 30] = [
     "webhooks",
     "jobs",
     "work_rule_versions",
-    "calendar_days",
+    "calendar_entries",
     "shifts",
     "roster",
     "corrections",

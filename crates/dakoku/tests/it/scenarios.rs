@@ -24,6 +24,10 @@ struct Scenario {
     rule: Option<Value>,
     #[serde(default)]
     calendar: Vec<Value>,
+    /// The employee's department: its rule layer and its own calendar days (a branch).
+    department_rule: Option<Value>,
+    #[serde(default)]
+    department_calendar: Vec<Value>,
     #[serde(default)]
     shifts: Vec<Value>,
     #[serde(default)]
@@ -47,7 +51,15 @@ struct RosterDay {
 struct Repeat {
     from: NaiveDate,
     to: NaiveDate,
+    #[serde(default)]
     punches: Vec<String>,
+    /// Roster this shift on the same weekdays.
+    shift: Option<String>,
+}
+
+/// Monday to Friday of a repeat's range.
+fn weekdays(r: &Repeat) -> impl Iterator<Item = NaiveDate> + '_ {
+    r.from.iter_days().take_while(|d| *d <= r.to).filter(|d| d.weekday().num_days_from_monday() < 5)
 }
 
 #[derive(Deserialize)]
@@ -97,13 +109,38 @@ async fn run(app: &TestApp, s: &Scenario) -> Vec<String> {
     for shift in &s.shifts {
         app.post(&t, "/api/v1/shifts", shift.clone()).await.expect(201);
     }
+    let department = if s.department_rule.is_some() || !s.department_calendar.is_empty() {
+        let id = app.post(&t, "/api/v1/departments", json!({"name": "支社"})).await.expect(201).id();
+        if let Some(rule) = &s.department_rule {
+            let path = format!("/api/v1/departments/{id}/work-rule?from=2000-01");
+            app.request(reqwest::Method::PUT, Some(&t), &path, Some(rule.clone())).await.expect(200);
+        }
+        if !s.department_calendar.is_empty() {
+            let path = format!("/api/v1/calendar?department_id={id}");
+            app.request(reqwest::Method::PUT, Some(&t), &path, Some(json!({"days": s.department_calendar})))
+                .await
+                .expect(204);
+        }
+        Some(id)
+    } else {
+        None
+    };
     let employee = app
-        .post(&t, "/api/v1/employees", json!({"code": "S1", "name": "シナリオ", "timezone": s.employee_timezone}))
+        .post(
+            &t,
+            "/api/v1/employees",
+            json!({"code": "S1", "name": "シナリオ", "timezone": s.employee_timezone, "department_id": department}),
+        )
         .await
         .expect(201)
         .id();
-    if !s.roster.is_empty() {
-        let assignments: Vec<Value> = s.roster.iter().map(|r| json!({"date": r.date, "shift_code": r.shift})).collect();
+    let mut assignments: Vec<Value> = s.roster.iter().map(|r| json!({"date": r.date, "shift_code": r.shift})).collect();
+    for r in &s.repeat {
+        if let Some(shift) = &r.shift {
+            assignments.extend(weekdays(r).map(|day| json!({"date": day, "shift_code": shift})));
+        }
+    }
+    if !assignments.is_empty() {
         app.request(
             reqwest::Method::PUT,
             Some(&t),
@@ -116,7 +153,7 @@ async fn run(app: &TestApp, s: &Scenario) -> Vec<String> {
     let tz: chrono_tz::Tz = s.employee_timezone.as_deref().unwrap_or(zone).parse().expect("zone");
     let mut lines: Vec<String> = Vec::new();
     for r in &s.repeat {
-        for day in r.from.iter_days().take_while(|d| *d <= r.to).filter(|d| d.weekday().num_days_from_monday() < 5) {
+        for day in weekdays(r) {
             lines.extend(r.punches.iter().map(|p| format!("{day} {p}")));
         }
     }
@@ -179,7 +216,7 @@ async fn run(app: &TestApp, s: &Scenario) -> Vec<String> {
 
 backend_test!(timesheet_scenarios_match_the_table, |db: TestDb| async move {
     let table: Table = toml::from_str(include_str!("../scenarios/timesheets.toml")).expect("the scenario table parses");
-    assert!(table.scenario.len() >= 40, "at least 40 scenarios");
+    assert!(table.scenario.len() >= 100, "at least 100 scenarios");
     let app = db.spawn().await;
     let mut failures = Vec::new();
     for scenario in &table.scenario {

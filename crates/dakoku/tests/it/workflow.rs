@@ -472,3 +472,88 @@ backend_test!(a_rule_change_takes_effect_from_a_month_and_earlier_months_keep_th
     assert_eq!(app.count("SELECT COUNT(*) FROM work_rule_versions").await, 2);
     app.shutdown().await;
 });
+
+backend_test!(department_calendars_are_inherited_down_the_tree_and_scoped, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let t = app.admin_token.clone();
+    app.request(Method::PUT, Some(&t), "/api/v1/work-rules?from=2000-01", Some(json!({"national_holidays": false})))
+        .await
+        .expect(200);
+    let branch = app.create_department(&t, "大阪支社", None).await;
+    let team = app.create_department(&t, "大阪営業", Some(&branch)).await;
+    let days = |date: &str, kind: &str| json!({"days": [{"date": date, "kind": kind, "name": "支社"}]});
+    app.put(&t, "/api/v1/calendar", days("2026-10-09", "company")).await.expect(204);
+    app.put(&t, &format!("/api/v1/calendar?department_id={branch}"), days("2026-10-07", "company")).await.expect(204);
+    app.put(&t, &format!("/api/v1/calendar?department_id={team}"), days("2026-10-09", "workday")).await.expect(204);
+    let kinds = |department: Option<String>| {
+        let (app, t) = (&app, &t);
+        async move {
+            let scope = department.map(|d| format!("&department_id={d}")).unwrap_or_default();
+            let body =
+                app.get(t, &format!("/api/v1/calendar?from=2026-10-01&to=2026-10-31{scope}")).await.expect(200).body;
+            body["days"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| format!("{} {}", d["date"].as_str().unwrap_or(""), d["kind"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+        }
+    };
+    // The organisation sees its own day; the branch adds its own; the team inherits the branch's
+    // day and overrides the organisation's with a working day.
+    assert_eq!(kinds(None).await, ["2026-10-09 company"]);
+    assert_eq!(kinds(Some(branch.clone())).await, ["2026-10-07 company", "2026-10-09 company"]);
+    assert_eq!(kinds(Some(team.clone())).await, ["2026-10-07 company", "2026-10-09 workday"]);
+    // An employee of the team is not expected on Oct 7 and is on Oct 9.
+    let emp = app.create_employee(&t, "OSAKA1", Some(&team)).await;
+    let sheet = app.get(&t, &format!("/api/v1/timesheets/{emp}?month=2026-10")).await.expect(200).body;
+    assert_eq!(day(&sheet, "2026-10-07")["day_kind"], "company_holiday");
+    assert_eq!(day(&sheet, "2026-10-09")["day_kind"], "workday");
+    // Only admin and HR change calendars; another organisation's department is not found; a
+    // malformed id names no department; an unknown parameter is a bad request. Nothing is stored.
+    let employee_token = app.user_token("employee", Some(&emp), None).await;
+    app.put(&employee_token, &format!("/api/v1/calendar?department_id={team}"), days("2026-10-12", "company"))
+        .await
+        .expect_problem(403);
+    let (_, other_admin) = app.other_org().await;
+    app.put(&other_admin, &format!("/api/v1/calendar?department_id={team}"), days("2026-10-12", "company"))
+        .await
+        .expect_problem(404);
+    app.get(&other_admin, &format!("/api/v1/calendar?from=2026-10-01&to=2026-10-31&department_id={team}"))
+        .await
+        .expect_problem(404);
+    app.put(&t, "/api/v1/calendar?department_id=nonsense", days("2026-10-12", "company")).await.expect_problem(404);
+    app.put(&t, "/api/v1/calendar?department=x", days("2026-10-12", "company")).await.expect_problem(400);
+    assert_eq!(app.count("SELECT COUNT(*) FROM calendar_entries").await, 3);
+    app.shutdown().await;
+});
+
+backend_test!(rule_settings_that_cannot_go_together_are_refused, |db: TestDb| async move {
+    let app = db.spawn().await;
+    let t = app.admin_token.clone();
+    let refused = [
+        json!({"system": "yearly_variable"}),
+        json!({"system": "yearly_variable", "period_months": 5}),
+        json!({"system": "yearly_variable", "period_months": 12, "weekly_limit_hours": 44}),
+        json!({"period_months": 2}),
+        json!({"period_months": 6, "schedule": {"type": "flex", "workdays": ["Mon"]}}),
+        json!({"weekly_limit_hours": 48}),
+        json!({"system": "comprehensive"}),
+        json!({"jurisdiction": "china", "system": "exempt_manager"}),
+        json!({"jurisdiction": "china", "weekly_limit_hours": 44}),
+        json!({"system": "monthly_variable", "schedule": {"type": "flex", "workdays": ["Mon"]}}),
+        json!({"period_start_month": 13}),
+        json!({"grace_minutes": 61}),
+        json!({"period_month": 3}),
+    ];
+    for rule in refused {
+        let reply = app.request(Method::PUT, Some(&t), "/api/v1/work-rules", Some(rule.clone())).await;
+        let status = reply.status.as_u16();
+        assert!(status == 422 || status == 400, "{rule} was not refused: {status}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_rule_versions").await, 0);
+    let accepted = json!({"system": "yearly_variable", "period_months": 12, "period_start_month": 4});
+    let rule = app.request(Method::PUT, Some(&t), "/api/v1/work-rules", Some(accepted)).await.expect(200).body;
+    assert_eq!(rule["period_months"], 12);
+    app.shutdown().await;
+});
