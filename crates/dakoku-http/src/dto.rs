@@ -5,10 +5,7 @@ use dakoku_domain::{Department, Employee, Punch, User};
 use dakoku_service::integrations::IntegrationView;
 use dakoku_service::paging::Listed;
 use dakoku_service::webhooks::WebhookView;
-use dakoku_store::audit::AuditEntry;
-use dakoku_store::integrations::Link;
-use dakoku_store::jobs::Job;
-use dakoku_store::users::ApiToken;
+use dakoku_service::view::{ApiToken, AuditEntry, Job, Link};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 

@@ -24,7 +24,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    if let Ok(counts) = dakoku_store::jobs::counts(&state.service.db).await {
+    if let Ok(counts) = state.service.job_counts().await {
         for status in ["queued", "running", "done", "dead"] {
             let n = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
             metrics::gauge!("dakoku_jobs", "status" => status).set(n as f64);

@@ -168,14 +168,18 @@ impl Service {
         if ctx.actor.manages_people() {
             return Ok(all);
         }
-        let mut visible = Vec::new();
-        for c in all {
-            let e = employees::get(&mut conn, ctx.org(), &c.employee_id).await?;
-            if ctx.actor.can_read_employee(&e.id, e.department_id.as_ref()) {
-                visible.push(c);
-            }
-        }
-        Ok(visible)
+        let mut ids: Vec<EmployeeId> = all.iter().map(|c| c.employee_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let departments = employees::departments_of(&mut conn, ctx.org(), &ids).await?;
+        Ok(all
+            .into_iter()
+            .filter(|c| {
+                departments
+                    .get(&c.employee_id)
+                    .is_some_and(|department| ctx.actor.can_read_employee(&c.employee_id, department.as_ref()))
+            })
+            .collect())
     }
 
     /// Approves or rejects a pending correction. Approval writes the new ledger entry.

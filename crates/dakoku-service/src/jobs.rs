@@ -28,4 +28,9 @@ impl Service {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
+
+    /// Jobs of every organisation by status (`queued`, `running`, `done`, `dead`), for metrics.
+    pub async fn job_counts(&self) -> ServiceResult<Vec<(String, i64)>> {
+        Ok(jobs::counts(&self.db).await?)
+    }
 }

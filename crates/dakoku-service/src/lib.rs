@@ -26,6 +26,18 @@ pub mod users;
 pub mod webhooks;
 
 pub use error::{ServiceError, ServiceResult};
+
+/// The records and filters the service hands to the edges (the HTTP API and the web app),
+/// named here once so the edges never reach into the store.
+pub mod view {
+    pub use dakoku_store::audit::{AuditEntry, Filter as AuditFilter};
+    pub use dakoku_store::employees::Filter as EmployeeFilter;
+    pub use dakoku_store::integrations::Link;
+    pub use dakoku_store::jobs::{Job, JobStatus};
+    pub use dakoku_store::punches::Filter as PunchFilter;
+    pub use dakoku_store::timesheets::{Correction, MonthState};
+    pub use dakoku_store::users::ApiToken;
+}
 pub use paging::PageRequest;
 
 use dakoku_config::Cipher;

@@ -98,6 +98,31 @@ pub async fn get(conn: &mut Conn, org: &OrgId, id: &EmployeeId) -> Result<Employ
     decode(&row)
 }
 
+/// The department of each of the given employees of the organisation (unknown ids are left
+/// out), in one query per 500 ids.
+pub async fn departments_of(
+    conn: &mut Conn,
+    org: &OrgId,
+    ids: &[EmployeeId],
+) -> Result<std::collections::HashMap<EmployeeId, Option<DepartmentId>>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let slots: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("SELECT id, department_id FROM employees WHERE org_id = $1 AND id IN ({})", slots.join(", "));
+        let mut query = sqlx::query(&sql).bind(org.as_str());
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(
+                EmployeeId::from_db(row.try_get("id")?),
+                row.try_get::<Option<String>, _>("department_id")?.map(DepartmentId::from_db),
+            );
+        }
+    }
+    Ok(found)
+}
+
 pub async fn get_by_code(conn: &mut Conn, org: &OrgId, code: &str) -> Result<Employee> {
     let sql = format!("SELECT {COLUMNS} FROM employees WHERE org_id = $1 AND code = $2");
     let row = sqlx::query(&sql).bind(org.as_str()).bind(code).fetch_one(conn).await?;

@@ -16,7 +16,7 @@ use dakoku_service::departments::NewDepartment;
 use dakoku_service::employees::NewEmployee;
 use dakoku_service::timesheets::{RuleScope, YearMonth};
 use dakoku_service::{PageRequest, ServiceError};
-use dakoku_store::employees::Filter as EmployeeFilter;
+use dakoku_service::view::EmployeeFilter;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -518,7 +518,7 @@ pub async fn audit(State(web): State<Web>, viewer: Viewer) -> Response {
     if let Some(refused) = require_admin(&web, &viewer) {
         return refused;
     }
-    let filter = dakoku_store::audit::Filter::default();
+    let filter = dakoku_service::view::AuditFilter::default();
     let entries = match web.service.list_audit(&viewer.ctx(), &filter, &PageRequest::first(200)).await {
         Ok(list) => list.items,
         Err(e) => return web.error_page(viewer.lang, Some(&viewer), &e),

@@ -13,8 +13,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use dakoku_domain::{EmployeeId, IntegrationId, JobId, WebhookId};
 use dakoku_service::PageRequest;
-use dakoku_store::audit::Filter as AuditFilter;
-use dakoku_store::jobs::JobStatus;
+use dakoku_service::view::{AuditFilter, JobStatus};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 

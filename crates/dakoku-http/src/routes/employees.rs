@@ -10,7 +10,7 @@ use axum::Json;
 use dakoku_domain::{DepartmentId, EmployeeId, EmployeeStatus};
 use dakoku_service::employees::{EmployeePatch, NewEmployee};
 use dakoku_service::PageRequest;
-use dakoku_store::employees::Filter;
+use dakoku_service::view::EmployeeFilter as Filter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,7 +12,7 @@ use chrono::Utc;
 use dakoku_domain::{EmployeeId, PunchId, PunchSource};
 use dakoku_service::punches::{Idempotency, NewPunch, Recorded};
 use dakoku_service::PageRequest;
-use dakoku_store::punches::Filter;
+use dakoku_service::view::PunchFilter as Filter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -15,7 +15,7 @@ use dakoku_rules::{CalendarEntry, CalendarKind, ShiftDef};
 use dakoku_service::corrections::{CorrectionAction, NewCorrection};
 use dakoku_service::exports::{ExportDetail, ExportFormat};
 use dakoku_service::timesheets::{RuleScope, Timesheet, YearMonth};
-use dakoku_store::timesheets::{Correction, MonthState};
+use dakoku_service::view::{Correction, MonthState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
