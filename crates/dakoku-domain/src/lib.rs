@@ -2,6 +2,7 @@
 //! see or change what. Nothing here does IO; everything is parsed at the edge into these types.
 
 pub mod access;
+pub mod clock;
 pub mod ids;
 pub mod model;
 pub mod net;
@@ -9,6 +10,7 @@ pub mod plausible;
 pub mod validate;
 
 pub use access::{Actor, Reach, Role};
+pub use clock::Clock;
 pub use ids::*;
 pub use model::*;
 pub use validate::{Invalid, ValidationErrors};

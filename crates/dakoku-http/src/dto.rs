@@ -4,8 +4,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use dakoku_domain::{Department, Employee, Punch, User};
 use dakoku_service::integrations::IntegrationView;
 use dakoku_service::paging::Listed;
-use dakoku_service::webhooks::WebhookView;
 use dakoku_service::view::{ApiToken, AuditEntry, Job, Link};
+use dakoku_service::webhooks::WebhookView;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 

@@ -21,6 +21,8 @@ pub(crate) async fn record<B: Serialize, A: Serialize>(
     let entry = AuditEntry {
         id: AuditId::new(),
         org_id: ctx.org().clone(),
+        // The wall clock, not the service's: the trail says when a change was really made,
+        // even under a test's clock.
         at: Utc::now(),
         actor: ctx.recorder.to_db(),
         action: action.to_owned(),

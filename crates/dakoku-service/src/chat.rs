@@ -290,7 +290,7 @@ impl Service {
             let mut rng = rand::thread_rng();
             (0..LINK_CODE_DIGITS).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
         };
-        let expires_at = Utc::now() + if own { Duration::minutes(30) } else { Duration::days(7) };
+        let expires_at = self.clock.now() + if own { Duration::minutes(30) } else { Duration::days(7) };
         store::put_link_code(&mut tx, ctx.org(), employee, &hash_code(&code), expires_at).await?;
         crate::audit::record(
             &mut tx,
@@ -319,7 +319,7 @@ impl Service {
             return Ok(Handled::Ignored);
         }
 
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if !store::claim_event(&mut tx, &stored.id, &event.event_key).await? {
             return Ok(Handled::Duplicate);
@@ -394,7 +394,7 @@ impl Service {
     ) -> ServiceResult<Result<ChatReply, ChatReply>> {
         let stored = &integration.stored;
         let org = orgs::get(tx, &stored.org_id).await?;
-        let rule = rule_for(tx, &org, employee).await?;
+        let rule = rule_for(tx, &org, employee, now).await?;
         let today = work_date(&rule, now);
         // The month lock is checked by `insert_punch`; its refusal becomes the reply below.
         let month = YearMonth::of(today);
@@ -459,7 +459,7 @@ impl Service {
             integration_id: stored.id.clone(),
             employee_id: employee.id.clone(),
             external_user_id: user_id.to_owned(),
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         let ctx = chat_ctx(&stored.org_id, &stored.id, &employee.id);
         match crate::integrations::insert_link(tx, &ctx, &link).await {
@@ -481,7 +481,7 @@ impl Service {
         phrases: &Phrases,
     ) -> ServiceResult<ChatReply> {
         let org = orgs::get(tx, &employee.org_id).await?;
-        let rule = rule_for(tx, &org, employee).await?;
+        let rule = rule_for(tx, &org, employee, now).await?;
         let today = work_date(&rule, now);
         let (days, _) = month_figures(tx, &org, employee, &rule, YearMonth::of(today), now).await?;
         let zone = employee.timezone.as_ref().map(|z| z.0).unwrap_or(org.timezone.0);
@@ -520,7 +520,7 @@ impl Service {
         phrases: &Phrases,
     ) -> ServiceResult<ChatReply> {
         let org = orgs::get(tx, &employee.org_id).await?;
-        let rule = rule_for(tx, &org, employee).await?;
+        let rule = rule_for(tx, &org, employee, now).await?;
         let month = YearMonth::of(work_date(&rule, now));
         let (_, summary) = month_figures(tx, &org, employee, &rule, month, now).await?;
         let state = sheets::month_state(tx, &org.id, &employee.id, &month.text()).await?;

@@ -103,7 +103,7 @@ impl Service {
                 }
             }
         }
-        if input.at.is_some_and(|at| at > Utc::now() + chrono::Duration::minutes(5)) {
+        if input.at.is_some_and(|at| at > self.clock.now() + chrono::Duration::minutes(5)) {
             errors.add("at", "lies in the future");
         }
         errors.into_result()?;
@@ -136,7 +136,7 @@ impl Service {
             decided_by: None,
             decided_at: None,
             comment: None,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         store::insert_correction(&mut tx, &correction).await?;
         audit::record(
@@ -241,7 +241,7 @@ impl Service {
                 supersedes: old.as_ref().map(|p| p.id.clone()),
                 voids: action == CorrectionAction::Cancel,
                 correction_id: Some(correction.id.clone()),
-                created_at: Utc::now(),
+                created_at: self.clock.now(),
             };
             punches::insert(&mut tx, &entry).await?;
             for (rule, at) in &touched {

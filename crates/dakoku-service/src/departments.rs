@@ -3,7 +3,6 @@
 use crate::error::OrNotFound;
 use crate::paging::Listed;
 use crate::{audit, Ctx, PageRequest, Service, ServiceError, ServiceResult};
-use chrono::Utc;
 use dakoku_domain::{validate, Department, DepartmentId, ValidationErrors};
 use dakoku_store::{departments, Conn, StoreError};
 
@@ -51,7 +50,7 @@ impl Service {
             name,
             code,
             parent_id: input.parent_id,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         departments::insert(&mut tx, &department).await.map_err(duplicate_code)?;
         audit::record(

@@ -4,7 +4,7 @@ use crate::departments::require_people_manager;
 use crate::error::OrNotFound;
 use crate::paging::Listed;
 use crate::{audit, Ctx, PageRequest, Service, ServiceError, ServiceResult};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use dakoku_domain::{validate, Actor, DepartmentId, Employee, EmployeeId, EmployeeStatus, Reach, ValidationErrors};
 use dakoku_store::employees::{self, Filter, Scope};
 use dakoku_store::{departments, Conn, StoreError};
@@ -76,7 +76,7 @@ impl Service {
             department_id: input.department_id,
             status: EmployeeStatus::Active,
             retired_on: None,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         errors.into_result()?;
         let mut tx = self.db.begin().await?;
@@ -159,7 +159,7 @@ impl Service {
         }
         let mut after = before.clone();
         after.status = EmployeeStatus::Retired;
-        after.retired_on = Some(on.unwrap_or_else(|| Utc::now().date_naive()));
+        after.retired_on = Some(on.unwrap_or_else(|| self.clock.now().date_naive()));
         employees::update(&mut tx, &after).await?;
         dakoku_store::timesheets::invalidate(&mut tx, ctx.org(), Some(id), None).await?;
         audit::record(&mut tx, ctx, "employee.retire", "employee", id.as_str(), Some(&before), Some(&after)).await?;
@@ -199,7 +199,7 @@ impl Service {
                 mobile: None,
                 status: EmployeeStatus::Active,
                 retired_on: None,
-                created_at: Utc::now(),
+                created_at: self.clock.now(),
                 code,
             };
             let department_code = row.department_code.trim();

@@ -4,7 +4,6 @@
 
 use crate::timesheets::{month_figures, rule_on, YearMonth};
 use crate::{Ctx, PageRequest, Service, ServiceError, ServiceResult};
-use chrono::Utc;
 use dakoku_domain::{Employee, EmployeeStatus};
 use dakoku_rules::{DayRecord, MonthSummary};
 use dakoku_store::employees::Filter;
@@ -169,7 +168,7 @@ impl Service {
         if !ctx.actor.manages_people() {
             return Err(ServiceError::Forbidden("only admin and HR close months and export payroll".into()));
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut count = 0;
         let mut page = PageRequest::first(crate::paging::MAX_LIMIT);
         let filter = Filter { status: Some(EmployeeStatus::Active), department_id: None };

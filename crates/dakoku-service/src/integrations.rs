@@ -229,7 +229,7 @@ impl Service {
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let callback_token = B64.encode(raw);
-        let now = Utc::now();
+        let now = self.clock.now();
         let stored = StoredIntegration {
             secrets_sealed: self.cipher.encrypt(Value::Object(secrets).to_string().as_bytes(), &secrets_context(&id)),
             callback_token_sealed: self.cipher.encrypt(callback_token.as_bytes(), &callback_context(&id)),
@@ -311,7 +311,7 @@ impl Service {
             name,
             settings: public,
             secrets_sealed: self.cipher.encrypt(Value::Object(secrets).to_string().as_bytes(), &secrets_context(id)),
-            updated_at: Utc::now(),
+            updated_at: self.clock.now(),
             ..open.stored
         };
         let view = self.view(&stored)?;
@@ -361,7 +361,7 @@ impl Service {
             ok: result.is_ok(),
             detail: result.err().unwrap_or_default().chars().take(1000).collect(),
             duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         let logged = match self.db.conn().await {
             Ok(mut conn) => chat::log_call(&mut conn, integration, &call).await,
@@ -480,7 +480,7 @@ impl Service {
     ) -> ServiceResult<Option<PlatformToken>> {
         let mut conn = self.db.conn().await?;
         let Some(stored) = chat::token(&mut conn, integration).await? else { return Ok(None) };
-        if stored.expires_at <= Utc::now() + margin {
+        if stored.expires_at <= self.clock.now() + margin {
             return Ok(None);
         }
         let plain = self.cipher.decrypt(&stored.sealed, &token_context(integration))?;
@@ -536,7 +536,7 @@ impl Service {
             integration_id: integration.clone(),
             employee_id: employee.clone(),
             external_user_id,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         insert_link(&mut tx, ctx, &link).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -603,7 +603,7 @@ impl Service {
                 integration_id: integration.clone(),
                 employee_id: employee.id,
                 external_user_id: user,
-                created_at: Utc::now(),
+                created_at: self.clock.now(),
             });
         }
         report.rejected.sort_by_key(|(line, _)| *line);

@@ -56,11 +56,24 @@ pub struct Service {
     pub policy: dakoku_config::Policy,
     /// The chat platform adapters this process has (see [`platform::PlatformPort`]).
     ports: Arc<RwLock<HashMap<Platform, Arc<dyn platform::PlatformPort>>>>,
+    /// Every "now" of the use cases: the system clock, or a test's.
+    pub clock: dakoku_domain::Clock,
 }
 
 impl Service {
     pub fn new(db: Db, cipher: Cipher, public_url: String) -> Self {
-        Self { db, cipher, public_url, policy: Default::default(), ports: Arc::default() }
+        Self {
+            db,
+            cipher,
+            public_url,
+            policy: Default::default(),
+            ports: Arc::default(),
+            clock: dakoku_domain::Clock::system(),
+        }
+    }
+
+    pub fn with_clock(self, clock: dakoku_domain::Clock) -> Self {
+        Self { clock, ..self }
     }
 
     pub fn with_policy(self, policy: dakoku_config::Policy) -> Self {

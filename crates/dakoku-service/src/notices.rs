@@ -251,7 +251,7 @@ impl Service {
         let mut queued = 0;
         for employee in self.linked_employees(conn, org, audience).await? {
             let Some(user) = audience.users.get(&employee.id) else { continue };
-            let rule = rule_for(conn, org, &employee).await?;
+            let rule = rule_for(conn, org, &employee, now).await?;
             let today = work_date(&rule, now);
             let Some(plan) = day_plan(conn, org, &employee, &rule, today).await? else { continue };
             if plan.flex {
@@ -304,7 +304,7 @@ impl Service {
         let mut queued = 0;
         for employee in self.linked_employees(conn, org, audience).await? {
             let Some(user) = audience.users.get(&employee.id) else { continue };
-            let rule = rule_for(conn, org, &employee).await?;
+            let rule = rule_for(conn, org, &employee, now).await?;
             let days = month_days(conn, org, &employee, &rule, YearMonth::of(yesterday), now).await?;
             let Some(items) =
                 days.iter().find(|d| d.date == yesterday).and_then(|d| words.issues(audience.language, d))
@@ -345,7 +345,7 @@ impl Service {
             let words = NoticeText::of(audience.language);
             let body = words.approval.replace("{name}", &employee.name).replace("{month}", month);
             // A month sent back and submitted again asks again.
-            let key = format!("{month}:approval:{}:{}", employee.id, Utc::now().timestamp_micros());
+            let key = format!("{month}:approval:{}:{}", employee.id, self.clock.now().timestamp_micros());
             for manager in audience.managers_of(employee) {
                 audience.send(conn, manager, text(body.clone()), &key).await?;
             }

@@ -869,7 +869,7 @@ impl Service {
         }
         let settings = &integration.stored.settings;
         let window = settings.get("org_sync_event_delay_seconds").and_then(Value::as_i64).unwrap_or(30).max(1);
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let bucket = now / window;
         let request =
             OrgSyncRequest { integration_id: integration.stored.id.clone(), direction: None, trigger: "event".into() };
@@ -945,7 +945,7 @@ impl Service {
         trigger: &str,
         dry_run: bool,
     ) -> Result<SyncReport, SyncStop> {
-        let started_at = Utc::now();
+        let started_at = self.clock.now();
         let port = self.directory_port(integration).map_err(|e| SyncStop::Refused(e.to_string()))?;
         let Some(direction) = direction.or(Direction::of(&integration.stored.settings)) else {
             return Err(SyncStop::Refused("org sync is off for this integration (setting org_sync)".into()));
@@ -965,11 +965,11 @@ impl Service {
             interrupted: None,
         };
         if dry_run {
-            report.finished_at = Utc::now();
+            report.finished_at = self.clock.now();
             return Ok(report);
         }
         let stopped = self.apply(integration, port.as_ref(), &local, &mut report).await;
-        report.finished_at = Utc::now();
+        report.finished_at = self.clock.now();
         if let Err(SyncStop::Retry { error, .. }) = &stopped {
             report.interrupted = Some(error.clone());
         }
@@ -1211,7 +1211,7 @@ impl Service {
             integration_id: id.clone(),
             employee_id: EmployeeId::from_db(employee.to_owned()),
             external_user_id: user.to_owned(),
-            created_at: Utc::now(),
+            created_at: chrono::Utc::now(),
         };
         let mut conn = self.db.conn().await?;
         crate::integrations::insert_link(&mut conn, ctx, &link).await
@@ -1230,7 +1230,7 @@ mod tests {
             name: name.into(),
             code: None,
             parent_id: parent.map(|p| DepartmentId::from_db(p.into())),
-            created_at: Utc::now(),
+            created_at: chrono::Utc::now(),
         }
     }
 
@@ -1246,7 +1246,7 @@ mod tests {
             mobile: None,
             status: EmployeeStatus::Active,
             retired_on: None,
-            created_at: Utc::now(),
+            created_at: chrono::Utc::now(),
         }
     }
 

@@ -2,7 +2,6 @@
 
 use crate::auth::{generate_token, hash_token};
 use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
-use chrono::Utc;
 use dakoku_config::MasterKey;
 use dakoku_domain::{validate, OrgId, Organization, Role, TokenId, User, UserId, ValidationErrors};
 use dakoku_store::users::ApiToken;
@@ -45,7 +44,7 @@ impl Service {
         let email = validate::email(&mut errors, "admin_email", admin_email);
         let tz = validate::timezone(&mut errors, "timezone", timezone);
         errors.into_result()?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let organization = Organization {
             id: OrgId::new(),
             name,

@@ -207,7 +207,7 @@ impl Service {
         };
         let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(integration.stored.org_id.clone()), payload);
-        job.run_at = Utc::now() + delay;
+        job.run_at = self.clock.now() + delay;
         job.dedupe_key = Some(format!("pull:{}:event:{event_id}", integration.stored.id));
         let mut conn = self.db.conn().await?;
         Ok(dakoku_store::jobs::enqueue(&mut conn, &job).await?)
@@ -220,7 +220,7 @@ impl Service {
         records: Vec<ExternalPunch>,
     ) -> ServiceResult<ImportSummary> {
         let ctx = integration_ctx(integration);
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut summary = ImportSummary::default();
         let mut tx = self.db.begin().await?;
         let mut employees: HashMap<String, Option<EmployeeId>> = HashMap::new();

@@ -138,7 +138,7 @@ impl Service {
         input: NewPunch,
         idempotency: Option<Idempotency<'_>>,
     ) -> ServiceResult<Recorded> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let event = input.integration_id.clone().zip(input.external_event_id.clone());
         let mut tx = self.db.begin().await?;
         if let Some(idem) = &idempotency {

@@ -96,7 +96,7 @@ impl Service {
         if !ctx.actor.is_admin() {
             return Err(ServiceError::Forbidden("only admins issue password links".into()));
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let expires_at = now + Duration::hours(LINK_HOURS);
         let token = generate_token();
         let mut tx = self.db.begin().await?;
@@ -133,7 +133,7 @@ impl Service {
             ));
         }
         let hash = hash_password(password).await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let Some((org, user)) = web::use_link(&mut tx, &hash_token(link), now).await? else {
             return Err(ServiceError::NotFound(
@@ -149,7 +149,7 @@ impl Service {
 
     /// Checks an e-mail and password and starts a new session.
     pub async fn sign_in(&self, email: &str, password: &str) -> ServiceResult<Result<NewSession, SignInError>> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let email = email.trim();
         let mut conn = self.db.conn().await?;
         let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
@@ -190,7 +190,7 @@ impl Service {
         }
         let mut conn = self.db.conn().await?;
         let stored = match web::session(&mut conn, &hash_token(token)).await {
-            Ok(s) if s.expires_at > Utc::now() => s,
+            Ok(s) if s.expires_at > self.clock.now() => s,
             Ok(_) | Err(StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };

@@ -111,9 +111,9 @@ fn parse_layer(text: &str) -> ServiceResult<Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
 }
 
-/// Today in the organisation's zone: which rule versions are "current".
-fn org_today(org: &Organization) -> NaiveDate {
-    Utc::now().with_timezone(&org.timezone.0).date_naive()
+/// The organisation's date at `now`: which rule versions are "current".
+fn org_today(org: &Organization, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&org.timezone.0).date_naive()
 }
 
 /// The scopes whose rules and calendar days a department (or its employees) inherits,
@@ -144,9 +144,14 @@ async fn layered_rule(
     merge_rule(&base, &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
 }
 
-/// The rule in force for an employee today.
-pub(crate) async fn rule_for(conn: &mut Conn, org: &Organization, employee: &Employee) -> ServiceResult<WorkRule> {
-    rule_on(conn, org, employee, org_today(org)).await
+/// The rule in force for an employee on the organisation's date at `now`.
+pub(crate) async fn rule_for(
+    conn: &mut Conn,
+    org: &Organization,
+    employee: &Employee,
+    now: DateTime<Utc>,
+) -> ServiceResult<WorkRule> {
+    rule_on(conn, org, employee, org_today(org, now)).await
 }
 
 /// The rule in force for an employee on a date: built-in defaults, then the organisation's
@@ -176,14 +181,15 @@ pub(crate) fn day_begins(rule: &WorkRule, date: NaiveDate) -> DateTime<Utc> {
     local_instant(rule, date, rule.day_boundary)
 }
 
-/// The rule in force, once the month a punch at `at` is counted in is known to take punches.
+/// The rule in force when a punch at `at` was made, once the month it is counted in is known
+/// to take punches.
 pub(crate) async fn check_month_open(
     conn: &mut Conn,
     org: &Organization,
     employee: &Employee,
     at: DateTime<Utc>,
 ) -> ServiceResult<WorkRule> {
-    let rule = rule_for(conn, org, employee).await?;
+    let rule = rule_for(conn, org, employee, at).await?;
     let date = work_date(&rule, at);
     let month = YearMonth::of(date).text();
     let state = store::month_state(conn, &org.id, &employee.id, &month).await?;
@@ -419,7 +425,7 @@ impl Service {
         let employee = visible_employee(&mut conn, ctx, employee).await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
         let rule = rule_on(&mut conn, &org, &employee, month.first).await?;
-        let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, Utc::now()).await?;
+        let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, self.clock.now()).await?;
         let state = store::month_state(&mut conn, &org.id, &employee.id, &month.text()).await?;
         Ok(Timesheet { employee, month, state, days, summary, rule })
     }
@@ -429,7 +435,9 @@ impl Service {
         let mut conn = self.db.conn().await?;
         let key = self.scope_key(&mut conn, ctx, scope).await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
-        let found = store::rule_layers(&mut conn, ctx.org(), std::slice::from_ref(&key), org_today(&org)).await?;
+        let found =
+            store::rule_layers(&mut conn, ctx.org(), std::slice::from_ref(&key), org_today(&org, self.clock.now()))
+                .await?;
         Ok(match found.first() {
             Some((_, text)) => parse_layer(text)?,
             None => Value::Object(Map::new()),
@@ -441,7 +449,7 @@ impl Service {
         let mut conn = self.db.conn().await?;
         let employee = visible_employee(&mut conn, ctx, employee).await?;
         let org = orgs::get(&mut conn, ctx.org()).await?;
-        rule_for(&mut conn, &org, &employee).await
+        rule_for(&mut conn, &org, &employee, self.clock.now()).await
     }
 
     /// Replaces a scope's override (a partial rule object; `{}` removes it) from a month on:
@@ -464,7 +472,7 @@ impl Service {
         // Judge the override by laying it on the defaults.
         merge_rule(&default_rule(&org), std::slice::from_ref(&layer)).map_err(|e| ServiceError::invalid("rule", e))?;
         let key = self.scope_key(&mut tx, ctx, scope).await?;
-        let effective = from.unwrap_or_else(|| YearMonth::of(org_today(&org)));
+        let effective = from.unwrap_or_else(|| YearMonth::of(org_today(&org, self.clock.now())));
         let before = store::rule_layers(&mut tx, ctx.org(), std::slice::from_ref(&key), effective.first)
             .await?
             .pop()
@@ -693,7 +701,7 @@ impl Service {
                 _ => "only the employee's manager or HR decides on a month, and never on their own".to_owned(),
             }));
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let by = Some(ctx.recorder.to_db());
         let after = match (action, before.status.as_str()) {
             ("submit", "open") => MonthState {
@@ -725,7 +733,7 @@ impl Service {
         let snapshot = if after.status == "approved" {
             let org = orgs::get(&mut tx, ctx.org()).await?;
             let rule = rule_on(&mut tx, &org, &employee, month.first).await?;
-            let (days, summary) = month_figures(&mut tx, &org, &employee, &rule, month, Utc::now()).await?;
+            let (days, summary) = month_figures(&mut tx, &org, &employee, &rule, month, self.clock.now()).await?;
             Some(serde_json::to_string(&Snapshot { days, summary }).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         } else {
             None

@@ -5,7 +5,6 @@ use crate::auth::{generate_token, hash_token};
 use crate::error::OrNotFound;
 use crate::paging::Listed;
 use crate::{audit, Ctx, PageRequest, Service, ServiceError, ServiceResult};
-use chrono::Utc;
 use dakoku_domain::{validate, DepartmentId, EmployeeId, Role, TokenId, User, UserId, ValidationErrors};
 use dakoku_store::users::{self, ApiToken};
 use dakoku_store::{departments, employees, StoreError};
@@ -85,7 +84,7 @@ impl Service {
             role: input.role,
             employee_id: input.employee_id,
             manages_department_id: input.manages_department_id,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         };
         users::insert_user(&mut tx, &user).await.map_err(|e| match e {
             StoreError::Conflict(_) => ServiceError::Conflict(format!("an account for {} already exists", user.email)),
@@ -129,7 +128,7 @@ impl Service {
             user_id: owner.id,
             name,
             role,
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
             last_used_at: None,
             revoked_at: None,
         };

@@ -115,7 +115,7 @@ impl Service {
             org_id: ctx.org().clone(),
             url: url.to_owned(),
             events: events.to_vec(),
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
             disabled_at: None,
         };
         let view = WebhookView::from(&hook);

@@ -12,8 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dakoku_domain::{EmployeeId, IntegrationId, JobId, WebhookId};
-use dakoku_service::PageRequest;
 use dakoku_service::view::{AuditFilter, JobStatus};
+use dakoku_service::PageRequest;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use dakoku_domain::{DepartmentId, EmployeeId, EmployeeStatus};
 use dakoku_service::employees::{EmployeePatch, NewEmployee};
-use dakoku_service::PageRequest;
 use dakoku_service::view::EmployeeFilter as Filter;
+use dakoku_service::PageRequest;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

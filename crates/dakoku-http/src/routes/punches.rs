@@ -11,8 +11,8 @@ use axum::Json;
 use chrono::Utc;
 use dakoku_domain::{EmployeeId, PunchId, PunchSource};
 use dakoku_service::punches::{Idempotency, NewPunch, Recorded};
-use dakoku_service::PageRequest;
 use dakoku_service::view::PunchFilter as Filter;
+use dakoku_service::PageRequest;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
