@@ -2,7 +2,7 @@
 //! and alerts, and optionally one row per employee and day. CSV (UTF-8 with BOM, so
 //! spreadsheet programs read Japanese and Chinese names right) or XLSX.
 
-use crate::timesheets::{month_figures, rule_on, YearMonth};
+use crate::timesheets::{month_figures, RuleBook, YearMonth};
 use crate::{Ctx, PageRequest, Service, ServiceError, ServiceResult};
 use dakoku_domain::{Employee, EmployeeStatus};
 use dakoku_rules::{DayRecord, MonthSummary};
@@ -169,6 +169,12 @@ impl Service {
             return Err(ServiceError::Forbidden("only admin and HR close months and export payroll".into()));
         }
         let now = self.clock.now();
+        // Rules are resolved from one read of every version and the department tree.
+        let rules = {
+            let mut conn = self.db.conn().await?;
+            let org = orgs::get(&mut conn, ctx.org()).await?;
+            RuleBook::load(&mut conn, &org, month.first).await?
+        };
         let mut count = 0;
         let mut page = PageRequest::first(crate::paging::MAX_LIMIT);
         let filter = Filter { status: Some(EmployeeStatus::Active), department_id: None };
@@ -185,10 +191,12 @@ impl Service {
                 page.limit,
             )
             .await?;
+            let ids: Vec<_> = listed.items.iter().map(|e| e.id.clone()).collect();
+            let mut states = store::month_states(&mut conn, ctx.org(), &ids, &month.text()).await?;
             for employee in listed.items {
-                let rule = rule_on(&mut conn, &org, &employee, month.first).await?;
+                let rule = rules.rule_of(&org, &employee)?;
                 let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, now).await?;
-                let status = store::month_state(&mut conn, ctx.org(), &employee.id, &month.text()).await?.status;
+                let status = states.remove(&employee.id).unwrap_or_else(|| "open".to_owned());
                 visit(ClosedMonth { employee, status, days, summary })?;
                 count += 1;
             }

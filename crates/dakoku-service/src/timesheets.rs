@@ -14,7 +14,7 @@ use dakoku_rules::{
 use dakoku_store::timesheets::{self as store, MonthState};
 use dakoku_store::{departments, employees, orgs, punches, Conn, StoreError};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A calendar month, `YYYY-MM`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,9 +139,56 @@ async fn layered_rule(
     base: WorkRule,
     on: NaiveDate,
 ) -> ServiceResult<WorkRule> {
-    let layers = store::rule_layers(conn, &org.id, scopes, on).await?;
+    merge_layers(&base, &store::rule_layers(conn, &org.id, scopes, on).await?)
+}
+
+fn merge_layers(base: &WorkRule, layers: &[(String, String)]) -> ServiceResult<WorkRule> {
     let layers = layers.iter().map(|(_, text)| parse_layer(text)).collect::<ServiceResult<Vec<_>>>()?;
-    merge_rule(&base, &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
+    merge_rule(base, &layers).map_err(|e| StoreError::Corrupt(format!("stored work rule: {e}")).into())
+}
+
+/// An employee's rule from the stored layers of their scopes (organisation, departments from
+/// the top down, their own): the defaults in their own time zone, which also wins over any
+/// layer's.
+fn employee_rule(org: &Organization, employee: &Employee, layers: &[(String, String)]) -> ServiceResult<WorkRule> {
+    let mut base = default_rule(org);
+    if let Some(tz) = employee.timezone {
+        base.timezone = tz.0;
+    }
+    let mut rule = merge_layers(&base, layers)?;
+    if let Some(tz) = employee.timezone {
+        rule.timezone = tz.0;
+    }
+    Ok(rule)
+}
+
+/// Everything resolving many employees' rules for one date needs, read once: every rule
+/// version in force and the department tree (the monthly close resolves thousands).
+pub(crate) struct RuleBook {
+    versions: store::RuleVersions,
+    parents: HashMap<dakoku_domain::DepartmentId, Option<dakoku_domain::DepartmentId>>,
+}
+
+impl RuleBook {
+    pub(crate) async fn load(conn: &mut Conn, org: &Organization, on: NaiveDate) -> ServiceResult<Self> {
+        let versions = store::rule_versions(conn, &org.id, on).await?;
+        let parents = departments::all(conn, &org.id).await?.into_iter().map(|d| (d.id, d.parent_id)).collect();
+        Ok(Self { versions, parents })
+    }
+
+    /// The same rule as [`rule_on`] for the date the book was read for.
+    pub(crate) fn rule_of(&self, org: &Organization, employee: &Employee) -> ServiceResult<WorkRule> {
+        let mut chain = Vec::new();
+        let mut next = employee.department_id.clone();
+        while let Some(id) = next.filter(|id| !chain.contains(id) && chain.len() < 64) {
+            next = self.parents.get(&id).cloned().flatten();
+            chain.push(id);
+        }
+        let mut scopes = vec!["org".to_owned()];
+        scopes.extend(chain.iter().rev().map(|d| format!("department:{d}")));
+        scopes.push(format!("employee:{}", employee.id));
+        employee_rule(org, employee, &self.versions.layers(&scopes))
+    }
 }
 
 /// The rule in force for an employee on the organisation's date at `now`.
@@ -165,15 +212,7 @@ pub(crate) async fn rule_on(
 ) -> ServiceResult<WorkRule> {
     let mut scopes = scopes_of(conn, org, employee.department_id.as_ref()).await?;
     scopes.push(format!("employee:{}", employee.id));
-    let mut base = default_rule(org);
-    if let Some(tz) = employee.timezone {
-        base.timezone = tz.0;
-    }
-    let mut rule = layered_rule(conn, org, &scopes, base, on).await?;
-    if let Some(tz) = employee.timezone {
-        rule.timezone = tz.0;
-    }
-    Ok(rule)
+    employee_rule(org, employee, &store::rule_layers(conn, &org.id, &scopes, on).await?)
 }
 
 /// The instant a working day begins (its local day boundary).

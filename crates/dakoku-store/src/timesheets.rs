@@ -24,7 +24,44 @@ fn parse_date(text: &str) -> Result<NaiveDate> {
 
 // ---- work rules -------------------------------------------------------------------------
 
-/// The stored (partial) rule JSON of each scope that has one.
+/// Every rule version of an organisation that has taken effect by some date: what resolving
+/// any number of employees' rules on that date needs, read in one query.
+pub struct RuleVersions(Vec<(String, String, String)>);
+
+impl RuleVersions {
+    /// The override of each scope in force (the latest version), in the order of `scopes`.
+    pub fn layers(&self, scopes: &[String]) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for scope in scopes {
+            let latest = self
+                .0
+                .iter()
+                .filter(|(s, _, _)| s == scope)
+                .max_by(|(_, a, _), (_, b, _)| a.cmp(b))
+                .map(|(_, _, rule)| rule.clone());
+            if let Some(rule) = latest {
+                found.push((scope.clone(), rule));
+            }
+        }
+        found
+    }
+}
+
+pub async fn rule_versions(conn: &mut Conn, org: &OrgId, on: NaiveDate) -> Result<RuleVersions> {
+    let rows = sqlx::query(
+        "SELECT scope, effective_from, rule FROM work_rule_versions WHERE org_id = $1 AND effective_from <= $2",
+    )
+    .bind(org.as_str())
+    .bind(on.to_string())
+    .fetch_all(conn)
+    .await?;
+    let versions = rows
+        .iter()
+        .map(|r| Ok((r.try_get("scope")?, r.try_get("effective_from")?, r.try_get("rule")?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RuleVersions(versions))
+}
+
 /// The override of each scope in force on `on` (the latest version taking effect on or
 /// before it), in the order of `scopes`.
 pub async fn rule_layers(
@@ -33,27 +70,7 @@ pub async fn rule_layers(
     scopes: &[String],
     on: NaiveDate,
 ) -> Result<Vec<(String, String)>> {
-    let rows = sqlx::query(
-        "SELECT scope, effective_from, rule FROM work_rule_versions WHERE org_id = $1 AND effective_from <= $2",
-    )
-    .bind(org.as_str())
-    .bind(on.to_string())
-    .fetch_all(conn)
-    .await?;
-    let mut found = Vec::new();
-    for scope in scopes {
-        let mut latest: Option<(String, String)> = None;
-        for row in &rows {
-            let from: String = row.try_get("effective_from")?;
-            if row.try_get::<String, _>("scope")? == *scope && latest.as_ref().is_none_or(|(f, _)| from > *f) {
-                latest = Some((from, row.try_get("rule")?));
-            }
-        }
-        if let Some((_, rule)) = latest {
-            found.push((scope.clone(), rule));
-        }
-    }
-    Ok(found)
+    Ok(rule_versions(conn, org, on).await?.layers(scopes))
 }
 
 /// Stores a scope's override taking effect on `from` (replacing a version of the same date).
@@ -375,6 +392,31 @@ pub async fn month_state(conn: &mut Conn, org: &OrgId, employee: &EmployeeId, mo
         decided_by: row.try_get("decided_by")?,
         comment: row.try_get("comment")?,
     })
+}
+
+/// The workflow state of one month of many employees, in one query per 500 (no row: open).
+pub async fn month_states(
+    conn: &mut Conn,
+    org: &OrgId,
+    employees: &[EmployeeId],
+    month: &str,
+) -> Result<std::collections::HashMap<EmployeeId, String>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in employees.chunks(500) {
+        let slots: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT employee_id, status FROM timesheet_months WHERE org_id = $1 AND month = $2 AND employee_id IN ({})",
+            slots.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(org.as_str()).bind(month);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(EmployeeId::from_db(row.try_get("employee_id")?), row.try_get("status")?);
+        }
+    }
+    Ok(found)
 }
 
 /// Every (employee, month) of the organisation that waits for a decision, oldest month first.

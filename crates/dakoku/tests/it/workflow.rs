@@ -509,6 +509,22 @@ backend_test!(department_calendars_are_inherited_down_the_tree_and_scoped, |db: 
     let sheet = app.get(&t, &format!("/api/v1/timesheets/{emp}?month=2026-10")).await.expect(200).body;
     assert_eq!(day(&sheet, "2026-10-07")["day_kind"], "company_holiday");
     assert_eq!(day(&sheet, "2026-10-09")["day_kind"], "workday");
+    // The branch's rule (10:00–19:00) reaches the team both in the timesheet and in the monthly
+    // close behind the payroll export, which resolves rules from one read of the whole tree.
+    let later = json!({"schedule": {"type": "fixed", "start": "10:00:00", "end": "19:00:00",
+        "breaks": [{"start": "13:00:00", "end": "14:00:00"}], "workdays": ["Mon", "Tue", "Wed", "Thu", "Fri"]}});
+    app.put(&t, &format!("/api/v1/departments/{branch}/work-rule?from=2026-10"), later).await.expect(200);
+    punch(&app, &t, &emp, "clock_in", "2026-10-05T10:00:00+09:00").await.expect(201);
+    punch(&app, &t, &emp, "clock_out", "2026-10-05T19:00:00+09:00").await.expect(201);
+    let sheet = app.get(&t, &format!("/api/v1/timesheets/{emp}?month=2026-10")).await.expect(200).body;
+    assert_eq!(day(&sheet, "2026-10-05")["late_minutes"], 0);
+    assert_eq!(day(&sheet, "2026-10-05")["worked_minutes"], 480);
+    let rows = app.get(&t, "/api/v1/exports/payroll?month=2026-10&detail=days").await.expect(200).text;
+    let monday = rows.lines().find(|l| l.contains("OSAKA1") && l.contains("2026-10-05")).expect("Monday's row");
+    let header: Vec<&str> = rows.trim_start_matches('\u{feff}').lines().next().expect("header").split(',').collect();
+    let cells: Vec<&str> = monday.split(',').collect();
+    let cell = |name: &str| cells[header.iter().position(|h| *h == name).expect("column")];
+    assert_eq!((cell("worked_minutes"), cell("late_minutes")), ("480", "0"));
     // Only admin and HR change calendars; another organisation's department is not found; a
     // malformed id names no department; an unknown parameter is a bad request. Nothing is stored.
     let employee_token = app.user_token("employee", Some(&emp), None).await;
