@@ -1,6 +1,7 @@
 //! From punches to day records (日次勤怠 / 日报).
 
 use crate::rule::{hm, Calendar, DayKind, Pairing, Schedule, ShiftDef, TimeRange, WorkRule, WorkingTimeSystem};
+use crate::spans::{clip, overlap, subtract};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use dakoku_domain::PunchKind;
 use serde::{Deserialize, Serialize};
@@ -348,63 +349,6 @@ fn round_local(rule: &WorkRule, at: DateTime<Utc>, unit: u32, up: bool) -> DateT
     } else {
         at - Duration::minutes(rest)
     }
-}
-
-/// Total length of the parts of `a` that lie inside `b` (both lists of disjoint spans).
-fn overlap(a: &[(DateTime<Utc>, DateTime<Utc>)], b: &[(DateTime<Utc>, DateTime<Utc>)]) -> Duration {
-    let mut total = Duration::zero();
-    for (s1, e1) in a {
-        for (s2, e2) in b {
-            let start = (*s1).max(*s2);
-            let end = (*e1).min(*e2);
-            if end > start {
-                total += end - start;
-            }
-        }
-    }
-    total
-}
-
-/// Cuts the parts of `spans` that `holes` cover.
-fn subtract(
-    spans: &[(DateTime<Utc>, DateTime<Utc>)],
-    holes: &[(DateTime<Utc>, DateTime<Utc>)],
-) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut out = spans.to_vec();
-    for (hs, he) in holes {
-        let mut next = Vec::new();
-        for (s, e) in out {
-            if *he <= s || *hs >= e {
-                next.push((s, e));
-                continue;
-            }
-            if *hs > s {
-                next.push((s, *hs));
-            }
-            if *he < e {
-                next.push((*he, e));
-            }
-        }
-        out = next;
-    }
-    out
-}
-
-fn clip(
-    spans: &[(DateTime<Utc>, DateTime<Utc>)],
-    within: &[(DateTime<Utc>, DateTime<Utc>)],
-) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut out = Vec::new();
-    for (s1, e1) in spans {
-        for (s2, e2) in within {
-            let start = (*s1).max(*s2);
-            let end = (*e1).min(*e2);
-            if end > start {
-                out.push((start, end));
-            }
-        }
-    }
-    out
 }
 
 fn hhmm(rule: &WorkRule, at: DateTime<Utc>) -> String {

@@ -10,6 +10,7 @@ mod day;
 mod month;
 pub mod national;
 mod rule;
+mod spans;
 
 pub use day::{
     affected_days, attribute_punches, compute_days, day_plan, local_instant, punch_margin, week_start, work_date,

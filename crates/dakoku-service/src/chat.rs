@@ -5,7 +5,8 @@
 
 use crate::integrations::OpenIntegration;
 use crate::punches::{insert_punch, NewPunch, Recorded};
-use crate::timesheets::{day_begins, month_figures, rule_for, YearMonth};
+use crate::timesheets::{day_begins, month_figures, YearMonth};
+use crate::work_rules::rule_for;
 use crate::{Ctx, Service, ServiceError, ServiceResult};
 use chrono::{DateTime, Duration, Utc};
 use dakoku_domain::{

@@ -2,7 +2,8 @@
 //! and alerts, and optionally one row per employee and day. CSV (UTF-8 with BOM, so
 //! spreadsheet programs read Japanese and Chinese names right) or XLSX.
 
-use crate::timesheets::{month_figures, RuleBook, YearMonth};
+use crate::timesheets::{month_figures, YearMonth};
+use crate::work_rules::RuleBook;
 use crate::{Ctx, PageRequest, Service, ServiceError, ServiceResult};
 use dakoku_domain::{Employee, EmployeeStatus};
 use dakoku_rules::{DayRecord, MonthSummary};

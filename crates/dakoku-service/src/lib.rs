@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod timesheets;
 pub mod users;
 pub mod webhooks;
+pub mod work_rules;
 
 pub use error::{ServiceError, ServiceResult};
 

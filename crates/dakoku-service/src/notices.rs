@@ -15,7 +15,8 @@
 use crate::chat::{
     message_job, punch_action, ChatReply, ChatSettings, Choice, Language, OutgoingMessage, Phrases, Room,
 };
-use crate::timesheets::{day_begins, day_plan, month_days, rule_for, YearMonth};
+use crate::timesheets::{day_begins, day_plan, month_days, YearMonth};
+use crate::work_rules::rule_for;
 use crate::{Service, ServiceResult};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use dakoku_domain::{DepartmentId, Employee, EmployeeId, EmployeeStatus, Organization, PunchKind};
