@@ -8,9 +8,11 @@ pub mod model;
 pub mod net;
 pub mod plausible;
 pub mod validate;
+pub mod workflow;
 
 pub use access::{Actor, Reach, Role};
 pub use clock::Clock;
 pub use ids::*;
 pub use model::*;
 pub use validate::{Invalid, ValidationErrors};
+pub use workflow::{CorrectionStatus, MonthAction, MonthStatus};

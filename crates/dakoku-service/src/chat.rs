@@ -527,7 +527,7 @@ impl Service {
         let state = sheets::month_state(tx, &org.id, &employee.id, &month.text()).await?;
         let t = &summary.totals;
         let lines = [
-            phrases.month_title.replace("{month}", &month.text()).replace("{status}", &state.status),
+            phrases.month_title.replace("{month}", &month.text()).replace("{status}", state.status.as_str()),
             format!("{} {}", phrases.days_worked, t.days_worked),
             format!("{} {}", phrases.worked, hours(t.worked_minutes)),
             format!("{} {}", phrases.overtime, hours(t.overtime_minutes)),

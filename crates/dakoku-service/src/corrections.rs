@@ -7,7 +7,9 @@ use crate::error::OrNotFound;
 use crate::timesheets::check_month_open;
 use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
 use chrono::{DateTime, Utc};
-use dakoku_domain::{validate, Employee, EmployeeId, Punch, PunchId, PunchKind, PunchSource, Role, ValidationErrors};
+use dakoku_domain::{
+    validate, CorrectionStatus, Employee, EmployeeId, Punch, PunchId, PunchKind, PunchSource, Role, ValidationErrors,
+};
 use dakoku_rules::affected_days;
 use dakoku_store::timesheets::{self as store, Correction};
 use dakoku_store::{employees, orgs, punches, Conn, StoreError};
@@ -131,7 +133,7 @@ impl Service {
             kind: input.kind,
             at: input.at,
             reason,
-            status: "pending".into(),
+            status: CorrectionStatus::Pending,
             requested_by: ctx.recorder.to_db(),
             decided_by: None,
             decided_at: None,
@@ -158,7 +160,7 @@ impl Service {
         &self,
         ctx: &Ctx,
         employee: Option<&EmployeeId>,
-        status: Option<&str>,
+        status: Option<CorrectionStatus>,
     ) -> ServiceResult<Vec<Correction>> {
         let mut conn = self.db.conn().await?;
         if let Some(employee) = employee {
@@ -202,10 +204,9 @@ impl Service {
                 "only the employee's manager or HR decides on a correction, and never on their own".into(),
             ));
         }
-        if correction.status != "pending" {
-            return Err(ServiceError::Conflict(format!("the correction is already {}", correction.status)));
-        }
-        let status = if approve { "approved" } else { "rejected" };
+        let Some(status) = correction.status.decided(approve) else {
+            return Err(ServiceError::Conflict(format!("the correction is already {}", correction.status.as_str())));
+        };
         if approve {
             let org = orgs::get(&mut tx, ctx.org()).await?;
             let old = match &correction.punch_id {

@@ -27,7 +27,7 @@ pub enum ExportDetail {
 /// One employee's month, as closed.
 pub struct ClosedMonth {
     pub employee: Employee,
-    pub status: String,
+    pub status: dakoku_domain::MonthStatus,
     pub days: Vec<DayRecord>,
     pub summary: MonthSummary,
 }
@@ -96,7 +96,7 @@ fn employee_row(month: YearMonth, m: &ClosedMonth) -> Vec<Cell> {
         Cell::Text(m.employee.code.clone()),
         Cell::Text(m.employee.name.clone()),
         Cell::Text(month.text()),
-        Cell::Text(m.status.clone()),
+        Cell::Text(m.status.as_str().to_owned()),
     ];
     row.extend(
         [
@@ -197,7 +197,7 @@ impl Service {
             for employee in listed.items {
                 let rule = rules.rule_of(&org, &employee)?;
                 let (days, summary) = month_figures(&mut conn, &org, &employee, &rule, month, now).await?;
-                let status = states.remove(&employee.id).unwrap_or_else(|| "open".to_owned());
+                let status = states.remove(&employee.id).unwrap_or_default();
                 visit(ClosedMonth { employee, status, days, summary })?;
                 count += 1;
             }

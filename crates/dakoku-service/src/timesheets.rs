@@ -9,7 +9,7 @@ use crate::work_rules::{
 };
 use crate::{audit, Ctx, Service, ServiceError, ServiceResult};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use dakoku_domain::{validate, Employee, EmployeeId, Organization};
+use dakoku_domain::{validate, Employee, EmployeeId, MonthAction, MonthStatus, Organization};
 use dakoku_rules::{
     compute_days, local_instant, summarize_month, week_start, work_date, Calendar, CalendarEntry, CalendarKind,
     DayRecord, MonthHistory, MonthSummary, PunchEvent, ShiftDef, WorkRule,
@@ -95,12 +95,14 @@ pub(crate) async fn check_month_open(
     let date = work_date(&rule, at);
     let month = YearMonth::of(date).text();
     let state = store::month_state(conn, &org.id, &employee.id, &month).await?;
-    match state.status.as_str() {
-        "submitted" => Err(ServiceError::Conflict(format!(
+    match state.status {
+        MonthStatus::Submitted => Err(ServiceError::Conflict(format!(
             "{month} has been submitted for approval; it must be sent back (差戻し / 驳回) before punches or corrections can be added"
         ))),
-        "approved" => Err(ServiceError::Conflict(format!("{month} is approved and locked; HR must send it back first"))),
-        _ => Ok(rule),
+        MonthStatus::Approved => {
+            Err(ServiceError::Conflict(format!("{month} is approved and locked; HR must send it back first")))
+        }
+        MonthStatus::Open => Ok(rule),
     }
 }
 
@@ -577,7 +579,7 @@ impl Service {
         ctx: &Ctx,
         employee: &EmployeeId,
         month: YearMonth,
-        action: &str,
+        action: MonthAction,
         comment: Option<String>,
     ) -> ServiceResult<MonthState> {
         let comment = validate::comment(comment.as_deref())?;
@@ -588,51 +590,40 @@ impl Service {
         let is_self = ctx.actor.is_self(&employee.id);
         // Nobody but an admin decides on their own month.
         let not_own = !is_self || ctx.actor.is_admin();
-        let allowed = match (action, before.status.as_str()) {
-            ("submit", _) => is_self || ctx.actor.manages_people(),
-            ("send-back", "approved") => ctx.actor.manages_people() && not_own,
-            ("approve" | "send-back", _) => {
+        let reopening = action == MonthAction::SendBack && before.status == MonthStatus::Approved;
+        let allowed = match action {
+            MonthAction::Submit => is_self || ctx.actor.manages_people(),
+            _ if reopening => ctx.actor.manages_people() && not_own,
+            MonthAction::Approve | MonthAction::SendBack => {
                 (ctx.actor.manages_people() || ctx.actor.role == dakoku_domain::Role::Manager) && not_own
             }
-            _ => return Err(ServiceError::NotFound(format!("no month action '{action}'"))),
         };
         if !allowed {
-            return Err(ServiceError::Forbidden(match (action, before.status.as_str()) {
-                ("submit", _) => "only the employee or HR submits a month".to_owned(),
-                ("send-back", "approved") => "only HR reopens an approved month".to_owned(),
+            return Err(ServiceError::Forbidden(match action {
+                MonthAction::Submit => "only the employee or HR submits a month".to_owned(),
+                _ if reopening => "only HR reopens an approved month".to_owned(),
                 _ => "only the employee's manager or HR decides on a month, and never on their own".to_owned(),
             }));
         }
+        let Some(status) = before.status.after(action) else {
+            let (status, done) = (before.status.as_str(), action.done());
+            return Err(ServiceError::Conflict(format!("{key} is {status}; it cannot be {done}")));
+        };
         let now = self.clock.now();
         let by = Some(ctx.recorder.to_db());
-        let after = match (action, before.status.as_str()) {
-            ("submit", "open") => MonthState {
-                status: "submitted".into(),
+        let after = match action {
+            MonthAction::Submit => MonthState {
+                status,
                 submitted_at: Some(now),
                 submitted_by: by,
                 comment: comment.or(before.comment.clone()),
                 ..before.clone()
             },
-            ("approve", "submitted") => MonthState {
-                status: "approved".into(),
-                decided_at: Some(now),
-                decided_by: by,
-                comment,
-                ..before.clone()
-            },
-            ("send-back", "submitted" | "approved") => {
-                MonthState { status: "open".into(), decided_at: Some(now), decided_by: by, comment, ..before.clone() }
-            }
-            (_, status) => {
-                let verb = match action {
-                    "submit" => "submitted",
-                    "approve" => "approved",
-                    _ => "sent back",
-                };
-                return Err(ServiceError::Conflict(format!("{key} is {status}; it cannot be {verb}")));
+            MonthAction::Approve | MonthAction::SendBack => {
+                MonthState { status, decided_at: Some(now), decided_by: by, comment, ..before.clone() }
             }
         };
-        let snapshot = if after.status == "approved" {
+        let snapshot = if after.status == MonthStatus::Approved {
             let org = orgs::get(&mut tx, ctx.org()).await?;
             let rule = rule_on(&mut tx, &org, &employee, month.first).await?;
             let (days, summary) = month_figures(&mut tx, &org, &employee, &rule, month, self.clock.now()).await?;
@@ -641,13 +632,13 @@ impl Service {
             None
         };
         store::put_month_state(&mut tx, ctx.org(), &employee.id, &key, &after, snapshot.as_deref()).await?;
-        if after.status == "submitted" {
+        if after.status == MonthStatus::Submitted {
             self.queue_approval_requests(&mut tx, &employee, &key).await?;
         }
         audit::record(
             &mut tx,
             ctx,
-            &format!("timesheet.{action}"),
+            &format!("timesheet.{}", action.as_str()),
             "timesheet",
             &format!("{}:{key}", employee.id),
             Some(&before),

@@ -3,7 +3,7 @@
 
 use crate::{from_micros, now_micros, to_micros, Conn, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use dakoku_domain::{EmployeeId, OrgId, PunchId, PunchKind};
+use dakoku_domain::{CorrectionStatus, EmployeeId, MonthStatus, OrgId, PunchId, PunchKind};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -256,8 +256,7 @@ pub struct Correction {
     pub kind: Option<PunchKind>,
     pub at: Option<DateTime<Utc>>,
     pub reason: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: CorrectionStatus,
     pub requested_by: String,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -281,7 +280,7 @@ pub async fn insert_correction(conn: &mut Conn, c: &Correction) -> Result<()> {
     .bind(c.kind.map(PunchKind::as_str))
     .bind(c.at.map(to_micros))
     .bind(&c.reason)
-    .bind(&c.status)
+    .bind(c.status.as_str())
     .bind(&c.requested_by)
     .bind(to_micros(c.created_at))
     .execute(conn)
@@ -300,7 +299,7 @@ pub async fn list_corrections(
     conn: &mut Conn,
     org: &OrgId,
     employee: Option<&EmployeeId>,
-    status: Option<&str>,
+    status: Option<CorrectionStatus>,
 ) -> Result<Vec<Correction>> {
     let sql = format!(
         "SELECT {CORRECTION_COLUMNS} FROM corrections
@@ -310,7 +309,7 @@ pub async fn list_corrections(
     let rows = sqlx::query(&sql)
         .bind(org.as_str())
         .bind(employee.map(EmployeeId::as_str))
-        .bind(status)
+        .bind(status.map(CorrectionStatus::as_str))
         .fetch_all(conn)
         .await?;
     rows.iter().map(decode_correction).collect()
@@ -321,7 +320,7 @@ pub async fn decide_correction(
     conn: &mut Conn,
     org: &OrgId,
     id: &str,
-    status: &str,
+    status: CorrectionStatus,
     by: &str,
     comment: Option<&str>,
 ) -> Result<bool> {
@@ -331,7 +330,7 @@ pub async fn decide_correction(
     )
     .bind(org.as_str())
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(by)
     .bind(now_micros())
     .bind(comment)
@@ -351,7 +350,8 @@ fn decode_correction(row: &AnyRow) -> Result<Correction> {
         kind: kind.as_deref().and_then(PunchKind::parse),
         at: row.try_get::<Option<i64>, _>("at")?.map(from_micros),
         reason: row.try_get("reason")?,
-        status: row.try_get("status")?,
+        status: CorrectionStatus::parse(&row.try_get::<String, _>("status")?)
+            .ok_or_else(|| StoreError::Corrupt("correction status".into()))?,
         requested_by: row.try_get("requested_by")?,
         decided_by: row.try_get("decided_by")?,
         decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_micros),
@@ -364,13 +364,16 @@ fn decode_correction(row: &AnyRow) -> Result<Correction> {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MonthState {
-    /// `open`, `submitted` or `approved`.
-    pub status: String,
+    pub status: MonthStatus,
     pub submitted_at: Option<DateTime<Utc>>,
     pub submitted_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
+}
+
+fn month_status(text: &str) -> Result<MonthStatus> {
+    MonthStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("month status {text}")))
 }
 
 pub async fn month_state(conn: &mut Conn, org: &OrgId, employee: &EmployeeId, month: &str) -> Result<MonthState> {
@@ -383,9 +386,9 @@ pub async fn month_state(conn: &mut Conn, org: &OrgId, employee: &EmployeeId, mo
     .bind(month)
     .fetch_optional(conn)
     .await?;
-    let Some(row) = row else { return Ok(MonthState { status: "open".into(), ..MonthState::default() }) };
+    let Some(row) = row else { return Ok(MonthState::default()) };
     Ok(MonthState {
-        status: row.try_get("status")?,
+        status: month_status(&row.try_get::<String, _>("status")?)?,
         submitted_at: row.try_get::<Option<i64>, _>("submitted_at")?.map(from_micros),
         submitted_by: row.try_get("submitted_by")?,
         decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_micros),
@@ -400,7 +403,7 @@ pub async fn month_states(
     org: &OrgId,
     employees: &[EmployeeId],
     month: &str,
-) -> Result<std::collections::HashMap<EmployeeId, String>> {
+) -> Result<std::collections::HashMap<EmployeeId, MonthStatus>> {
     let mut found = std::collections::HashMap::new();
     for chunk in employees.chunks(500) {
         let slots: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
@@ -413,7 +416,10 @@ pub async fn month_states(
             query = query.bind(id.as_str());
         }
         for row in query.fetch_all(&mut *conn).await? {
-            found.insert(EmployeeId::from_db(row.try_get("employee_id")?), row.try_get("status")?);
+            found.insert(
+                EmployeeId::from_db(row.try_get("employee_id")?),
+                month_status(&row.try_get::<String, _>("status")?)?,
+            );
         }
     }
     Ok(found)
@@ -469,7 +475,7 @@ pub async fn put_month_state(
     .bind(org.as_str())
     .bind(employee.as_str())
     .bind(month)
-    .bind(&s.status)
+    .bind(s.status.as_str())
     .bind(s.submitted_at.map(to_micros))
     .bind(s.submitted_by.as_deref())
     .bind(s.decided_at.map(to_micros))

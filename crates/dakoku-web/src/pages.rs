@@ -325,7 +325,7 @@ pub async fn submit_month(
         return web.error_page(viewer.lang, Some(&viewer), &ServiceError::NotFound("month".into()));
     };
     let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
-    match web.service.month_action(&viewer.ctx(), &employee, month, "submit", comment).await {
+    match web.service.month_action(&viewer.ctx(), &employee, month, dakoku_domain::MonthAction::Submit, comment).await {
         Ok(_) => redirect(&format!("/timesheet?month={}&done=submitted", month.text())),
         Err(e) => web.error_page(viewer.lang, Some(&viewer), &e),
     }
@@ -368,7 +368,7 @@ async fn corrections_page(
                 "time": c.at.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
                 "kind": c.kind.map(|k| word(viewer.lang, k.as_str())).unwrap_or_default(),
                 "reason": c.reason,
-                "status": word(viewer.lang, &format!("status_{}", c.status)),
+                "status": word(viewer.lang, &format!("status_{}", c.status.as_str())),
                 "comment": c.comment,
             })
         })
@@ -487,7 +487,7 @@ pub async fn approvals(State(web): State<Web>, viewer: Viewer, Query(done): Quer
         Err(page) => return page,
     };
     let ctx = viewer.ctx();
-    let pending = match web.service.list_corrections(&ctx, None, Some("pending")).await {
+    let pending = match web.service.list_corrections(&ctx, None, Some(dakoku_domain::CorrectionStatus::Pending)).await {
         Ok(list) => list,
         Err(e) => return web.error_page(viewer.lang, Some(&viewer), &e),
     };
@@ -572,11 +572,12 @@ pub async fn decide_month(
     let (Some(employee), Some(month)) = (EmployeeId::parse(&employee), YearMonth::parse(&month)) else {
         return web.error_page(viewer.lang, Some(&viewer), &ServiceError::NotFound("month".into()));
     };
-    if !matches!(action.as_str(), "approve" | "send-back") {
-        return web.error_page(viewer.lang, Some(&viewer), &ServiceError::NotFound("action".into()));
-    }
+    let action = match dakoku_domain::MonthAction::parse(&action) {
+        Some(action @ (dakoku_domain::MonthAction::Approve | dakoku_domain::MonthAction::SendBack)) => action,
+        _ => return web.error_page(viewer.lang, Some(&viewer), &ServiceError::NotFound("action".into())),
+    };
     let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
-    match web.service.month_action(&viewer.ctx(), &employee, month, &action, comment).await {
+    match web.service.month_action(&viewer.ctx(), &employee, month, action, comment).await {
         Ok(_) => redirect("/approvals?done=decided"),
         Err(e) => web.error_page(viewer.lang, Some(&viewer), &e),
     }

@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use dakoku_domain::{DepartmentId, EmployeeId, PunchId, PunchKind};
+use dakoku_domain::{CorrectionStatus, DepartmentId, EmployeeId, MonthAction, PunchId, PunchKind};
 use dakoku_rules::{CalendarEntry, CalendarKind, ShiftDef};
 use dakoku_service::corrections::{CorrectionAction, NewCorrection};
 use dakoku_service::exports::{ExportDetail, ExportFormat};
@@ -67,7 +67,7 @@ impl From<Timesheet> for TimesheetDto {
         Self {
             employee_id: t.employee.id.to_string(),
             month: t.month.text(),
-            status: t.state.status,
+            status: t.state.status.as_str().to_owned(),
             comment: t.state.comment,
             days: t.days,
             totals: t.summary.totals,
@@ -131,15 +131,15 @@ async fn month_action(
 ) -> Result<Json<MonthStateDto>, ApiError> {
     let employee = path_id(&employee_id, EmployeeId::parse, "employee")?;
     let month = month_of(&month)?;
-    if !["submit", "approve", "send-back"].contains(&action.as_str()) {
+    let Some(action) = MonthAction::parse(&action) else {
         return Err(ApiError::not_found(format!("no month action '{action}'")));
-    }
+    };
     let body: CommentBody = optional_body(&body)?;
-    let state: MonthState = s.service.month_action(&ctx, &employee, month, &action, body.comment).await?;
+    let state: MonthState = s.service.month_action(&ctx, &employee, month, action, body.comment).await?;
     Ok(Json(MonthStateDto {
         employee_id: employee.to_string(),
         month: month.text(),
-        status: state.status,
+        status: state.status.as_str().to_owned(),
         comment: state.comment,
         submitted_at: state.submitted_at,
         submitted_by: state.submitted_by,
@@ -398,7 +398,13 @@ async fn list_corrections(
         Some(text) => Some(path_id(text, EmployeeId::parse, "employee")?),
         None => None,
     };
-    let items = s.service.list_corrections(&ctx, employee.as_ref(), q.status.as_deref()).await?;
+    let status = match q.status.as_deref() {
+        Some(text) => Some(CorrectionStatus::parse(text).ok_or_else(|| {
+            ApiError::bad_request(format!("'{text}' is not a correction status: pending, approved or rejected"))
+        })?),
+        None => None,
+    };
+    let items = s.service.list_corrections(&ctx, employee.as_ref(), status).await?;
     Ok(Json(crate::dto::List { items, next_cursor: None }))
 }
 

@@ -63,6 +63,7 @@ backend_test!(corrections_and_monthly_close_flow, |db: TestDb| async move {
     assert_eq!(add.body["status"], "pending");
     let pending = app.get(&p.manager, "/api/v1/corrections?status=pending").await.expect(200);
     assert_eq!(pending.body["items"].as_array().map(Vec::len), Some(1));
+    app.get(&p.manager, "/api/v1/corrections?status=done").await.expect_problem(400);
     let approved = app
         .post(&p.manager, &format!("/api/v1/corrections/{}/approve", add.id()), json!({"comment": "OK"}))
         .await
