@@ -4,6 +4,7 @@
 pub mod access;
 pub mod clock;
 pub mod ids;
+#[macro_use]
 pub mod model;
 pub mod net;
 pub mod plausible;

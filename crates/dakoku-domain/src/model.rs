@@ -64,6 +64,33 @@ text_enum!(
 );
 
 text_enum!(
+    /// Every kind of background job, by its name in the jobs table.
+    JobKind {
+        WebhookDelivery = "webhook.deliver",
+        OrgSync = "org.sync",
+        LineWorksMessage = "lineworks.message",
+        WeComMessage = "wecom.message",
+        DingTalkMessage = "dingtalk.message",
+        LineWorksRichMenuSync = "lineworks.sync",
+        WeComPull = "wecom.pull",
+        WeComPush = "wecom.push",
+        DingTalkPull = "dingtalk.pull",
+        DingTalkPush = "dingtalk.push",
+    }
+);
+
+impl JobKind {
+    /// The job that sends a chat message through `platform`.
+    pub fn message(platform: Platform) -> Self {
+        match platform {
+            Platform::LineWorks => Self::LineWorksMessage,
+            Platform::WeCom => Self::WeComMessage,
+            Platform::DingTalk => Self::DingTalkMessage,
+        }
+    }
+}
+
+text_enum!(
     EmployeeStatus {
         Active = "active",
         Retired = "retired",

@@ -2,18 +2,24 @@
 //! Pure: the service checks who may act, these say what an action does to a state.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// Where a month stands in the monthly workflow (月次締め / 月结).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MonthStatus {
-    /// Punches and corrections are taken.
-    #[default]
-    Open,
-    /// Waiting for the manager or HR; locked.
-    Submitted,
-    /// Decided; the figures are frozen for payroll; locked.
-    Approved,
+text_enum!(
+    /// Where a month stands in the monthly workflow (月次締め / 月结): `open` takes punches and
+    /// corrections; `submitted` waits for the manager or HR; `approved` is frozen for payroll.
+    MonthStatus {
+        Open = "open",
+        Submitted = "submitted",
+        Approved = "approved",
+    }
+);
+
+// text_enum! writes the derives, so the default is spelled out here.
+#[allow(clippy::derivable_impls)]
+impl Default for MonthStatus {
+    fn default() -> Self {
+        Self::Open
+    }
 }
 
 /// What someone does to a month.
@@ -26,18 +32,6 @@ pub enum MonthAction {
 }
 
 impl MonthStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Submitted => "submitted",
-            Self::Approved => "approved",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Open, Self::Submitted, Self::Approved].into_iter().find(|s| s.as_str() == text)
-    }
-
     /// Whether punches and corrections in the month are refused.
     pub fn is_locked(self) -> bool {
         self != Self::Open
@@ -78,29 +72,23 @@ impl MonthAction {
     }
 }
 
-/// Where a punch correction stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CorrectionStatus {
-    #[default]
-    Pending,
-    Approved,
-    Rejected,
+text_enum!(
+    /// Where a punch correction stands.
+    CorrectionStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for CorrectionStatus {
+    fn default() -> Self {
+        Self::Pending
+    }
 }
 
 impl CorrectionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Approved, Self::Rejected].into_iter().find(|s| s.as_str() == text)
-    }
-
     /// The status after a decision, or `None` once decided (a decision is final).
     pub fn decided(self, approve: bool) -> Option<Self> {
         match self {

@@ -21,8 +21,8 @@ pub struct PullReport {
 
 /// A platform's record calls.
 pub trait Records: Send + Sync + 'static {
-    fn pull_kind(&self) -> &'static str;
-    fn push_kind(&self) -> &'static str;
+    fn pull_kind(&self) -> dakoku_domain::JobKind;
+    fn push_kind(&self) -> dakoku_domain::JobKind;
 
     /// Brings the platform's records of the request's range into the ledger.
     fn pull<'a>(
@@ -73,7 +73,7 @@ impl<R: Records> PullJob<R> {
 }
 
 impl<R: Records> JobHandler for PullJob<R> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> dakoku_domain::JobKind {
         self.platform.pull_kind()
     }
 
@@ -107,7 +107,7 @@ impl<R: Records> PushJob<R> {
 }
 
 impl<R: Records> JobHandler for PushJob<R> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> dakoku_domain::JobKind {
         self.platform.push_kind()
     }
 

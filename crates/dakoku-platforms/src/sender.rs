@@ -4,7 +4,7 @@
 
 use crate::error::{outcome_of, ApiError};
 use dakoku_domain::Platform;
-use dakoku_service::chat::{message_job, OutgoingMessage};
+use dakoku_service::chat::OutgoingMessage;
 use dakoku_service::integrations::OpenIntegration;
 use dakoku_service::{Service, ServiceError};
 use dakoku_store::jobs::Job;
@@ -22,16 +22,14 @@ pub trait Deliver: Send + Sync + 'static {
 }
 
 pub struct MessageSender {
-    kind: &'static str,
+    kind: dakoku_domain::JobKind,
     service: Service,
     client: Arc<dyn Deliver>,
 }
 
 impl MessageSender {
     pub fn new(platform: Platform, service: Service, client: Arc<dyn Deliver>) -> Self {
-        // Job kinds live as long as the process; leaking one short string per platform is fine.
-        let kind: &'static str = Box::leak(message_job(platform).into_boxed_str());
-        Self { kind, service, client }
+        Self { kind: dakoku_domain::JobKind::message(platform), service, client }
     }
 
     async fn send(&self, job: &Job) -> Outcome {
@@ -55,7 +53,7 @@ impl MessageSender {
 }
 
 impl JobHandler for MessageSender {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> dakoku_domain::JobKind {
         self.kind
     }
 

@@ -340,7 +340,7 @@ impl Service {
     async fn enqueue_sync(&self, conn: &mut dakoku_store::Conn, stored: &StoredIntegration) -> ServiceResult<()> {
         if let Some(kind) = self.port(stored.platform).and_then(|p| p.sync_job()) {
             let payload = serde_json::json!({ "integration_id": stored.id });
-            let job = dakoku_store::jobs::NewJob::now(&kind, Some(stored.org_id.clone()), payload);
+            let job = dakoku_store::jobs::NewJob::now(kind, Some(stored.org_id.clone()), payload);
             dakoku_store::jobs::enqueue(conn, &job).await?;
         }
         Ok(())

@@ -12,9 +12,7 @@
 //! key names the person, the day and the notice, so several instances (or a scheduler tick run
 //! twice) send it once.
 
-use crate::chat::{
-    message_job, punch_action, ChatReply, ChatSettings, Choice, Language, OutgoingMessage, Phrases, Room,
-};
+use crate::chat::{punch_action, ChatReply, ChatSettings, Choice, Language, OutgoingMessage, Phrases, Room};
 use crate::timesheets::{day_begins, day_plan, month_days, YearMonth};
 use crate::work_rules::rule_for;
 use crate::{Service, ServiceResult};
@@ -191,7 +189,11 @@ impl Audience {
             reply,
         };
         let payload = serde_json::to_value(&message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut job = jobs::NewJob::now(&message_job(self.stored.platform), Some(self.stored.org_id.clone()), payload);
+        let mut job = jobs::NewJob::now(
+            dakoku_domain::JobKind::message(self.stored.platform),
+            Some(self.stored.org_id.clone()),
+            payload,
+        );
         job.dedupe_key = Some(format!("notice:{}:{user}:{key}", self.stored.id));
         Ok(jobs::enqueue(conn, &job).await?)
     }

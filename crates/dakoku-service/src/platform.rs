@@ -70,7 +70,7 @@ pub trait PlatformPort: Send + Sync {
 
     /// The job kind that brings the platform in line with an integration's settings after
     /// they are created or changed, if the platform needs one.
-    fn sync_job(&self) -> Option<String> {
+    fn sync_job(&self) -> Option<dakoku_domain::JobKind> {
         None
     }
 
@@ -82,13 +82,13 @@ pub trait PlatformPort: Send + Sync {
 
     /// The job kind that pulls the platform's own punch records (payload
     /// [`crate::platform_punches::PullRequest`]), if the platform keeps any.
-    fn pull_job(&self) -> Option<String> {
+    fn pull_job(&self) -> Option<dakoku_domain::JobKind> {
         None
     }
 
     /// The job kind that writes a punch made elsewhere into the platform (payload
     /// [`crate::platform_punches::PushRequest`]), if the platform accepts them.
-    fn push_job(&self) -> Option<String> {
+    fn push_job(&self) -> Option<dakoku_domain::JobKind> {
         None
     }
 

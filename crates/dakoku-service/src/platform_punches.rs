@@ -110,7 +110,7 @@ impl Service {
                 source: punch.source,
             };
             let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(punch.org_id.clone()), payload);
+            let mut job = dakoku_store::jobs::NewJob::now(kind, Some(punch.org_id.clone()), payload);
             job.dedupe_key = Some(format!("push:{}:{}", stored.id, punch.id));
             dakoku_store::jobs::enqueue(conn, &job).await?;
         }
@@ -137,7 +137,7 @@ impl Service {
         })?;
         let payload = PullRequest { integration_id: integration.clone(), from, to, users: None };
         let payload = serde_json::to_value(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let job = dakoku_store::jobs::NewJob::now(&kind, Some(ctx.org().clone()), payload);
+        let job = dakoku_store::jobs::NewJob::now(kind, Some(ctx.org().clone()), payload);
         let mut tx = self.db.begin().await?;
         let id = dakoku_store::jobs::enqueue_returning(&mut tx, &job).await?;
         crate::audit::record(
@@ -169,7 +169,7 @@ impl Service {
                 users: None,
             };
             let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            queued += u64::from(enqueue_periodic(&mut conn, &stored, &kind, every, now, payload).await?);
+            queued += u64::from(enqueue_periodic(&mut conn, &stored, kind, every, now, payload).await?);
         }
         Ok(queued)
     }
@@ -206,7 +206,7 @@ impl Service {
             users: Some(users),
         };
         let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut job = dakoku_store::jobs::NewJob::now(&kind, Some(integration.stored.org_id.clone()), payload);
+        let mut job = dakoku_store::jobs::NewJob::now(kind, Some(integration.stored.org_id.clone()), payload);
         job.run_at = self.clock.now() + delay;
         job.dedupe_key = Some(format!("pull:{}:event:{event_id}", integration.stored.id));
         let mut conn = self.db.conn().await?;
@@ -277,7 +277,7 @@ impl Service {
 pub(crate) async fn enqueue_periodic(
     conn: &mut dakoku_store::Conn,
     stored: &integrations::StoredIntegration,
-    kind: &str,
+    kind: dakoku_domain::JobKind,
     every: i64,
     now: DateTime<Utc>,
     payload: serde_json::Value,

@@ -15,7 +15,6 @@ use rand::RngCore;
 use serde::Serialize;
 
 pub const EVENTS: &[&str] = &["punch.created"];
-pub const DELIVERY_JOB: &str = "webhook.deliver";
 
 /// What may be shown of a subscription: never its secret.
 #[derive(Clone, Debug, Serialize)]
@@ -68,7 +67,11 @@ pub(crate) async fn enqueue_event<T: Serialize>(
             event: event.to_owned(),
             body: serde_json::json!({ "id": event_id, "type": event, "data": data }),
         };
-        let mut job = NewJob::now(DELIVERY_JOB, Some(org.clone()), serde_json::to_value(&delivery).unwrap_or_default());
+        let mut job = NewJob::now(
+            dakoku_domain::JobKind::WebhookDelivery,
+            Some(org.clone()),
+            serde_json::to_value(&delivery).unwrap_or_default(),
+        );
         job.dedupe_key = Some(format!("{}:{}", hook.id, delivery.event_id));
         jobs::enqueue(conn, &job).await?;
     }

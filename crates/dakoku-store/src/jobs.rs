@@ -7,7 +7,7 @@
 
 use crate::{from_micros, now_micros, to_micros, Backend, Conn, Db, Result, StoreError};
 use chrono::{DateTime, Utc};
-use dakoku_domain::{JobId, OrgId};
+use dakoku_domain::{JobId, JobKind, OrgId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -50,8 +50,8 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    pub fn now(kind: &str, org_id: Option<OrgId>, payload: serde_json::Value) -> Self {
-        Self { org_id, kind: kind.to_owned(), payload, max_attempts: 10, run_at: Utc::now(), dedupe_key: None }
+    pub fn now(kind: JobKind, org_id: Option<OrgId>, payload: serde_json::Value) -> Self {
+        Self { org_id, kind: kind.as_str().to_owned(), payload, max_attempts: 10, run_at: Utc::now(), dedupe_key: None }
     }
 }
 

@@ -40,7 +40,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs jobs of one kind.
 pub trait JobHandler: Send + Sync + 'static {
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> dakoku_domain::JobKind;
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome>;
 }
 
@@ -84,7 +84,7 @@ impl Worker {
     }
 
     pub fn register(&mut self, handler: Arc<dyn JobHandler>) {
-        Arc::make_mut(&mut self.handlers).insert(handler.kind(), handler);
+        Arc::make_mut(&mut self.handlers).insert(handler.kind().as_str(), handler);
     }
 
     pub fn instance_id(&self) -> &str {

@@ -1,15 +1,15 @@
 //! The `org.sync` job: one org sync of an integration with its platform's directory.
 
 use crate::{BoxFuture, JobHandler, Outcome};
-use dakoku_service::org_sync::{OrgSyncRequest, SyncStop, JOB};
+use dakoku_service::org_sync::{OrgSyncRequest, SyncStop};
 use dakoku_service::Service;
 use dakoku_store::jobs::Job;
 
 pub struct OrgSyncJob(pub Service);
 
 impl JobHandler for OrgSyncJob {
-    fn kind(&self) -> &'static str {
-        JOB
+    fn kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::OrgSync
     }
 
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {

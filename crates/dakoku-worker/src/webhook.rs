@@ -3,7 +3,7 @@
 //! Receivers dedupe on `Dakoku-Event-Id`: a delivery cut off mid-call is sent again.
 
 use crate::{BoxFuture, JobHandler, Outcome};
-use dakoku_service::webhooks::{Delivery, DELIVERY_JOB};
+use dakoku_service::webhooks::Delivery;
 use dakoku_service::Service;
 use dakoku_store::jobs::Job;
 use hmac::{Hmac, Mac};
@@ -126,8 +126,8 @@ fn is_refused_address(error: &reqwest::Error) -> bool {
 }
 
 impl JobHandler for WebhookDelivery {
-    fn kind(&self) -> &'static str {
-        DELIVERY_JOB
+    fn kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::WebhookDelivery
     }
 
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {

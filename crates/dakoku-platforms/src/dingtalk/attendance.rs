@@ -18,8 +18,6 @@ use dakoku_service::{Service, ServiceError};
 use dakoku_worker::BoxFuture;
 use serde_json::{json, Value};
 
-pub const PULL_JOB: &str = "dingtalk.pull";
-pub const PUSH_JOB: &str = "dingtalk.push";
 pub const USERS_PER_CALL: usize = 50;
 pub const DAYS_PER_CALL: i64 = 7;
 pub const ROWS_PER_PAGE: i64 = 50;
@@ -164,12 +162,12 @@ impl DingTalk {
 }
 
 impl Records for DingTalk {
-    fn pull_kind(&self) -> &'static str {
-        PULL_JOB
+    fn pull_kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::DingTalkPull
     }
 
-    fn push_kind(&self) -> &'static str {
-        PUSH_JOB
+    fn push_kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::DingTalkPush
     }
 
     fn pull<'a>(

@@ -88,12 +88,12 @@ impl PlatformPort for DingTalkPort {
         crate::msgcrypt::MsgCrypt::generate_setting(name, "aes_key")
     }
 
-    fn pull_job(&self) -> Option<String> {
-        Some(super::attendance::PULL_JOB.to_owned())
+    fn pull_job(&self) -> Option<dakoku_domain::JobKind> {
+        Some(dakoku_domain::JobKind::DingTalkPull)
     }
 
-    fn push_job(&self) -> Option<String> {
-        Some(super::attendance::PUSH_JOB.to_owned())
+    fn push_job(&self) -> Option<dakoku_domain::JobKind> {
+        Some(dakoku_domain::JobKind::DingTalkPush)
     }
 
     fn has_directory(&self) -> bool {

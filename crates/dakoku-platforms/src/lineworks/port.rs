@@ -79,8 +79,8 @@ impl PlatformPort for LineWorksPort {
         Platform::LineWorks
     }
 
-    fn sync_job(&self) -> Option<String> {
-        Some(super::richmenu::SYNC_JOB.to_owned())
+    fn sync_job(&self) -> Option<dakoku_domain::JobKind> {
+        Some(dakoku_domain::JobKind::LineWorksRichMenuSync)
     }
 
     fn check<'a>(&'a self, service: &'a Service, integration: &'a OpenIntegration) -> BoxFuture<'a, ConnectionReport> {

@@ -16,7 +16,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub const SYNC_JOB: &str = "lineworks.sync";
 const WIDTH: u32 = 2500;
 const HEIGHT: u32 = 1686;
 const MENU_STATE: &str = "rich_menu_id";
@@ -215,8 +214,8 @@ impl SyncJob {
 }
 
 impl JobHandler for SyncJob {
-    fn kind(&self) -> &'static str {
-        SYNC_JOB
+    fn kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::LineWorksRichMenuSync
     }
 
     fn run<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {

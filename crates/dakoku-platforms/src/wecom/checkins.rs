@@ -17,8 +17,6 @@ use dakoku_service::{Service, ServiceError};
 use dakoku_worker::BoxFuture;
 use serde_json::{json, Value};
 
-pub const PULL_JOB: &str = "wecom.pull";
-pub const PUSH_JOB: &str = "wecom.push";
 /// How punches written by dakoku are marked in WeCom.
 const OUR_NOTE: &str = "dakoku:";
 pub const USERS_PER_CALL: usize = 100;
@@ -122,12 +120,12 @@ pub fn push_record(request: &PushRequest) -> Value {
 }
 
 impl Records for WeCom {
-    fn pull_kind(&self) -> &'static str {
-        PULL_JOB
+    fn pull_kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::WeComPull
     }
 
-    fn push_kind(&self) -> &'static str {
-        PUSH_JOB
+    fn push_kind(&self) -> dakoku_domain::JobKind {
+        dakoku_domain::JobKind::WeComPush
     }
 
     fn pull<'a>(

@@ -63,12 +63,12 @@ impl PlatformPort for WeComPort {
         crate::msgcrypt::MsgCrypt::generate_setting(name, "encoding_aes_key")
     }
 
-    fn push_job(&self) -> Option<String> {
-        Some(super::checkins::PUSH_JOB.to_owned())
+    fn push_job(&self) -> Option<dakoku_domain::JobKind> {
+        Some(dakoku_domain::JobKind::WeComPush)
     }
 
-    fn pull_job(&self) -> Option<String> {
-        Some(super::checkins::PULL_JOB.to_owned())
+    fn pull_job(&self) -> Option<dakoku_domain::JobKind> {
+        Some(dakoku_domain::JobKind::WeComPull)
     }
 
     fn has_directory(&self) -> bool {

@@ -72,9 +72,6 @@ pub struct OutgoingMessage {
 }
 
 /// The job kind that sends messages on a platform.
-pub fn message_job(platform: Platform) -> String {
-    format!("{}.message", platform.as_str())
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Handled {
@@ -192,8 +189,11 @@ impl Service {
             reply,
         };
         let payload = serde_json::to_value(&message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        jobs::enqueue(&mut tx, &NewJob::now(&message_job(stored.platform), Some(stored.org_id.clone()), payload))
-            .await?;
+        jobs::enqueue(
+            &mut tx,
+            &NewJob::now(dakoku_domain::JobKind::message(stored.platform), Some(stored.org_id.clone()), payload),
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(Handled::Replied)
     }

@@ -139,7 +139,7 @@ impl Service {
         }
         let request = OrgSyncRequest { integration_id: id.clone(), direction, trigger: "request".into() };
         let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let job = dakoku_store::jobs::NewJob::now(JOB, Some(ctx.org().clone()), payload);
+        let job = dakoku_store::jobs::NewJob::now(dakoku_domain::JobKind::OrgSync, Some(ctx.org().clone()), payload);
         let mut tx = self.db.begin().await?;
         let job_id = dakoku_store::jobs::enqueue_returning(&mut tx, &job).await?;
         audit::record(
@@ -178,7 +178,11 @@ impl Service {
         let request =
             OrgSyncRequest { integration_id: integration.stored.id.clone(), direction: None, trigger: "event".into() };
         let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut job = dakoku_store::jobs::NewJob::now(JOB, Some(integration.stored.org_id.clone()), payload);
+        let mut job = dakoku_store::jobs::NewJob::now(
+            dakoku_domain::JobKind::OrgSync,
+            Some(integration.stored.org_id.clone()),
+            payload,
+        );
         job.run_at = DateTime::from_timestamp((bucket + 1) * window, 0).unwrap_or_else(Utc::now);
         job.dedupe_key = Some(format!("orgsync:{}:event:{window}:{bucket}", integration.stored.id));
         let mut conn = self.db.conn().await?;
@@ -201,7 +205,15 @@ impl Service {
                 OrgSyncRequest { integration_id: stored.id.clone(), direction: None, trigger: "schedule".into() };
             let payload = serde_json::to_value(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             queued += u64::from(
-                crate::platform_punches::enqueue_periodic(&mut conn, &stored, JOB, every, now, payload).await?,
+                crate::platform_punches::enqueue_periodic(
+                    &mut conn,
+                    &stored,
+                    dakoku_domain::JobKind::OrgSync,
+                    every,
+                    now,
+                    payload,
+                )
+                .await?,
             );
         }
         Ok(queued)

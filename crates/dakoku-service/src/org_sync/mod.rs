@@ -21,8 +21,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
-/// The job kind that runs a sync (payload [`OrgSyncRequest`]).
-pub const JOB: &str = "org.sync";
 const DEPARTMENT: &str = "department";
 const MEMBER: &str = "member";
 /// Where the report of the last sync is kept (integration state).
@@ -207,7 +205,7 @@ pub struct SyncReport {
     pub interrupted: Option<String>,
 }
 
-/// The payload of an [`JOB`] job.
+/// The payload of an org sync job (`JobKind::OrgSync`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OrgSyncRequest {
     pub integration_id: IntegrationId,
