@@ -8,6 +8,7 @@
 //! form token (`csrf`), checked in constant time; the sign-in form, before any session, uses a
 //! double-submit token in its own cookie. Authorization is the service's, as for the API.
 
+mod account;
 mod admin;
 mod i18n;
 mod pages;
@@ -73,9 +74,9 @@ pub fn router(service: Service) -> Router {
         .route("/", get(pages::punch_page))
         .route("/punch", post(pages::punch))
         .route("/link-code", post(pages::link_code))
-        .route("/login", get(pages::login_page).post(pages::sign_in))
-        .route("/logout", post(pages::sign_out))
-        .route("/password/{token}", get(pages::password_page).post(pages::set_password))
+        .route("/login", get(account::login_page).post(account::sign_in))
+        .route("/logout", post(account::sign_out))
+        .route("/password/{token}", get(account::password_page).post(account::set_password))
         .route("/timesheet", get(pages::timesheet))
         .route("/timesheet/{month}/submit", post(pages::submit_month))
         .route("/corrections", get(pages::corrections).post(pages::request_correction))
