@@ -328,7 +328,7 @@ impl Service {
         report: &mut SyncReport,
     ) -> Result<(), SyncStop> {
         let mut pairings = Pairings::default();
-        for b in local.base.iter().filter(|b| b.kind == DEPARTMENT) {
+        for b in local.base.iter().filter(|b| b.kind == Item::Department.as_str()) {
             pairings.pair(&b.local_id, &b.remote_id);
         }
         let changes = report.plan.changes.clone();
@@ -360,17 +360,17 @@ impl Service {
         let mut remote_id = change.remote_id.clone().unwrap_or_default();
         let mut shape = change.shape.clone();
         let mut forget = false;
-        match (change.target, change.kind.as_str(), change.action) {
-            (_, DEPARTMENT, Action::Link) => {}
-            (Target::Dakoku, DEPARTMENT, Action::Create) => {
+        match (change.target, change.kind, change.action) {
+            (_, Item::Department, Action::Link) => {}
+            (Target::Dakoku, Item::Department, Action::Create) => {
                 let parent_id = pairings.local_parent(&shape.parent).map_err(StepError::Skip)?;
                 let input = crate::departments::NewDepartment { name: shape.name.clone(), code: None, parent_id };
                 let created = self.create_department(&ctx, input).await?;
-                self.base(id, DEPARTMENT, &remote_id, created.id.as_str(), &shape).await?;
+                self.base(id, Item::Department, &remote_id, created.id.as_str(), &shape).await?;
                 pairings.pair(created.id.as_str(), &remote_id);
                 return Ok(());
             }
-            (Target::Dakoku, DEPARTMENT, Action::Update) => {
+            (Target::Dakoku, Item::Department, Action::Update) => {
                 let patch = crate::departments::DepartmentPatch {
                     name: Some(shape.name.clone()),
                     code: None,
@@ -378,11 +378,11 @@ impl Service {
                 };
                 self.update_department(&ctx, &DepartmentId::from_db(local_id.clone()), patch).await?;
             }
-            (Target::Dakoku, DEPARTMENT, Action::Delete) => {
+            (Target::Dakoku, Item::Department, Action::Delete) => {
                 self.delete_department(&ctx, &DepartmentId::from_db(local_id.clone())).await?;
                 forget = true;
             }
-            (Target::Dakoku, MEMBER, Action::Create) => {
+            (Target::Dakoku, Item::Member, Action::Create) => {
                 let department_id = pairings.local_parent(&shape.parent).map_err(StepError::Skip)?;
                 // An address the platform gives that dakoku would refuse is left out, not fatal.
                 let email = change.email.clone().filter(|e| {
@@ -400,10 +400,10 @@ impl Service {
                 };
                 let created = self.create_employee(&ctx, input).await?;
                 self.link(&ctx, id, created.id.as_str(), &remote_id).await?;
-                self.base(id, MEMBER, &remote_id, created.id.as_str(), &shape).await?;
+                self.base(id, Item::Member, &remote_id, created.id.as_str(), &shape).await?;
                 return Ok(());
             }
-            (Target::Dakoku, MEMBER, Action::Update) => {
+            (Target::Dakoku, Item::Member, Action::Update) => {
                 let patch = crate::employees::EmployeePatch {
                     name: Some(shape.name.clone()),
                     department_id: Some(pairings.local_parent(&shape.parent).map_err(StepError::Skip)?),
@@ -412,14 +412,14 @@ impl Service {
                 };
                 self.update_employee(&ctx, &EmployeeId::from_db(local_id.clone()), patch).await?;
             }
-            (Target::Dakoku, MEMBER, Action::Retire) => {
+            (Target::Dakoku, Item::Member, Action::Retire) => {
                 self.retire_employee(&ctx, &EmployeeId::from_db(local_id.clone()), None).await?;
                 let mut conn = self.db.conn().await.map_err(ServiceError::from)?;
                 integrations::remove_link(&mut conn, id, &remote_id).await?;
                 forget = true;
             }
-            (_, MEMBER, Action::Link) => self.link(&ctx, id, &local_id, &remote_id).await?,
-            (Target::Platform, DEPARTMENT, Action::Create) => {
+            (_, Item::Member, Action::Link) => self.link(&ctx, id, &local_id, &remote_id).await?,
+            (Target::Platform, Item::Department, Action::Create) => {
                 let parent_id = pairings.remote_parent(&shape.parent).map_err(StepError::Skip)?;
                 let write = DirectoryWrite::CreateDepartment { name: shape.name.clone(), parent_id: parent_id.clone() };
                 let created = port.write_directory(self, integration, &write).await?;
@@ -428,7 +428,7 @@ impl Service {
                 shape.parent = parent_id;
                 pairings.pair(&local_id, &remote_id);
             }
-            (Target::Platform, DEPARTMENT, Action::Update) => {
+            (Target::Platform, Item::Department, Action::Update) => {
                 shape.parent = pairings.remote_parent(&shape.parent).map_err(StepError::Skip)?;
                 let write = DirectoryWrite::UpdateDepartment {
                     id: remote_id.clone(),
@@ -437,12 +437,12 @@ impl Service {
                 };
                 port.write_directory(self, integration, &write).await?;
             }
-            (Target::Platform, DEPARTMENT, Action::Delete) => {
+            (Target::Platform, Item::Department, Action::Delete) => {
                 port.write_directory(self, integration, &DirectoryWrite::DeleteDepartment { id: remote_id.clone() })
                     .await?;
                 forget = true;
             }
-            (Target::Platform, MEMBER, Action::Create) => {
+            (Target::Platform, Item::Member, Action::Create) => {
                 shape.parent = pairings.remote_parent(&shape.parent).map_err(StepError::Skip)?;
                 // The plan proposes the employee code as the user id.
                 let write = DirectoryWrite::CreateMember {
@@ -458,7 +458,7 @@ impl Service {
                 }
                 self.link(&ctx, id, &local_id, &remote_id).await?;
             }
-            (Target::Platform, MEMBER, Action::Update) => {
+            (Target::Platform, Item::Member, Action::Update) => {
                 shape.parent = pairings.remote_parent(&shape.parent).map_err(StepError::Skip)?;
                 let write = DirectoryWrite::UpdateMember {
                     user_id: remote_id.clone(),
@@ -470,13 +470,13 @@ impl Service {
                     // Created again under a new id (a new mobile): the old pairing goes with it.
                     let mut conn = self.db.conn().await.map_err(ServiceError::from)?;
                     integrations::remove_link(&mut conn, id, &remote_id).await?;
-                    base_store::remove(&mut conn, id, MEMBER, &remote_id).await?;
+                    base_store::remove(&mut conn, id, Item::Member.as_str(), &remote_id).await?;
                     drop(conn);
                     remote_id = recreated;
                     self.link(&ctx, id, &local_id, &remote_id).await?;
                 }
             }
-            (Target::Platform, MEMBER, Action::Delete) => {
+            (Target::Platform, Item::Member, Action::Delete) => {
                 port.write_directory(self, integration, &DirectoryWrite::DeleteMember { user_id: remote_id.clone() })
                     .await?;
                 let mut conn = self.db.conn().await.map_err(ServiceError::from)?;
@@ -484,35 +484,38 @@ impl Service {
                 forget = true;
             }
             (target, kind, action) => {
-                return Err(StepError::Skip(format!("{action:?} of a {kind} on {target:?} is not a sync step")));
+                return Err(StepError::Skip(format!(
+                    "{action:?} of a {} on {target:?} is not a sync step",
+                    kind.as_str()
+                )));
             }
         }
         if forget {
             let mut conn = self.db.conn().await.map_err(ServiceError::from)?;
-            base_store::remove(&mut conn, id, &change.kind, &remote_id).await?;
-            if change.kind == DEPARTMENT {
+            base_store::remove(&mut conn, id, change.kind.as_str(), &remote_id).await?;
+            if change.kind == Item::Department {
                 pairings.forget_remote(&remote_id);
             }
             return Ok(());
         }
-        if change.kind == DEPARTMENT {
+        if change.kind == Item::Department {
             pairings.pair(&local_id, &remote_id);
         }
-        self.base(id, &change.kind, &remote_id, &local_id, &shape).await?;
+        self.base(id, change.kind, &remote_id, &local_id, &shape).await?;
         Ok(())
     }
 
     async fn base(
         &self,
         id: &IntegrationId,
-        kind: &str,
+        kind: Item,
         remote: &str,
         local: &str,
         shape: &Shape,
     ) -> ServiceResult<()> {
         let mut conn = self.db.conn().await?;
         let item = BaseItem {
-            kind: kind.to_owned(),
+            kind: kind.as_str().to_owned(),
             remote_id: remote.to_owned(),
             local_id: local.to_owned(),
             name: shape.name.clone(),

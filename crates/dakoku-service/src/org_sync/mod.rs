@@ -21,10 +21,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
-const DEPARTMENT: &str = "department";
-const MEMBER: &str = "member";
 /// Where the report of the last sync is kept (integration state).
 const LAST_REPORT: &str = "org_sync.last";
+
+/// What a change, a conflict or a base entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Item {
+    Department,
+    Member,
+}
+
+impl Item {
+    /// The name in reports and in the stored base.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Department => "department",
+            Self::Member => "member",
+        }
+    }
+}
 
 /// A department as the platform has it. `parent_id` is `None` at the top (under the root).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,7 +161,7 @@ pub struct Shape {
 pub struct Change {
     pub target: Target,
     pub action: Action,
-    pub kind: String,
+    pub kind: Item,
     pub remote_id: Option<String>,
     pub local_id: Option<String>,
     /// The shape the change gives the record (for deletions: the shape it had).
@@ -160,7 +176,7 @@ pub struct Change {
 /// A record changed on the side being written since the last sync: left alone and reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
-    pub kind: String,
+    pub kind: Item,
     pub remote_id: Option<String>,
     pub local_id: Option<String>,
     pub name: String,
@@ -295,7 +311,10 @@ mod tests {
     }
 
     fn summary(plan: &SyncPlan) -> Vec<String> {
-        plan.changes.iter().map(|c| format!("{:?} {:?} {} {}", c.target, c.action, c.kind, c.shape.name)).collect()
+        plan.changes
+            .iter()
+            .map(|c| format!("{:?} {:?} {} {}", c.target, c.action, c.kind.as_str(), c.shape.name))
+            .collect()
     }
 
     #[test]
@@ -331,7 +350,10 @@ mod tests {
             departments: vec![department("d1", "営業部 (HR renamed)", None)],
             employees: vec![employee("e1", "u1", "山田", Some("d1"))],
             links: HashMap::from([(EmployeeId::from_db("e1".into()), "u1".to_owned())]),
-            base: vec![base(DEPARTMENT, "2", "d1", "営業部", None), base(MEMBER, "u1", "e1", "山田", Some("2"))],
+            base: vec![
+                base(Item::Department.as_str(), "2", "d1", "営業部", None),
+                base(Item::Member.as_str(), "u1", "e1", "山田", Some("2")),
+            ],
         };
         let remote = Directory {
             departments: vec![remote_department("2", "営業本部", None)],
@@ -341,7 +363,7 @@ mod tests {
         let read = plan(Direction::Read, &local, &remote);
         assert_eq!(summary(&read), ["Dakoku Update member 山田太郎"]);
         assert_eq!(read.conflicts.len(), 1);
-        assert_eq!(read.conflicts[0].kind, DEPARTMENT);
+        assert_eq!(read.conflicts[0].kind, Item::Department);
         let write = plan(Direction::Write, &local, &remote);
         assert!(write.changes.is_empty(), "{:?}", summary(&write));
         assert_eq!(write.conflicts.len(), 2);
@@ -356,7 +378,10 @@ mod tests {
                 (EmployeeId::from_db("e1".into()), "u1".to_owned()),
                 (EmployeeId::from_db("e2".into()), "u2".to_owned()),
             ]),
-            base: vec![base(MEMBER, "u1", "e1", "A", None), base(MEMBER, "u2", "e2", "B", None)],
+            base: vec![
+                base(Item::Member.as_str(), "u1", "e1", "A", None),
+                base(Item::Member.as_str(), "u2", "e2", "B", None),
+            ],
         };
         let one_left =
             Directory { departments: vec![], members: vec![member("u1", "A", None)], keyed_by_mobile: false };
@@ -372,7 +397,7 @@ mod tests {
             departments: vec![department("d2", "Child", Some("d1")), department("d1", "Parent", None)],
             employees: vec![employee("e1", "u1", "A", Some("d2"))],
             links: HashMap::new(),
-            base: vec![base(DEPARTMENT, "9", "gone", "Old", None)],
+            base: vec![base(Item::Department.as_str(), "9", "gone", "Old", None)],
         };
         let remote = Directory {
             departments: vec![remote_department("9", "Old", None)],

@@ -127,11 +127,11 @@ impl Planner<'_> {
         Shape { name: e.name.clone(), parent: self.remote_ref(e.department_id.as_ref()), mobile }
     }
 
-    fn push(&mut self, target: Target, action: Action, kind: &str, ids: (Option<&str>, Option<&str>), shape: Shape) {
+    fn push(&mut self, target: Target, action: Action, kind: Item, ids: (Option<&str>, Option<&str>), shape: Shape) {
         self.plan.changes.push(Change {
             target,
             action,
-            kind: kind.to_owned(),
+            kind,
             remote_id: ids.0.map(str::to_owned),
             local_id: ids.1.map(str::to_owned),
             shape,
@@ -142,7 +142,7 @@ impl Planner<'_> {
 
     fn conflict(
         &mut self,
-        kind: &str,
+        kind: Item,
         ids: (Option<&str>, Option<&str>),
         reason: &str,
         l: Option<Shape>,
@@ -150,7 +150,7 @@ impl Planner<'_> {
     ) {
         let name = l.as_ref().or(r.as_ref()).map(|s| s.name.clone()).unwrap_or_default();
         self.plan.conflicts.push(Conflict {
-            kind: kind.to_owned(),
+            kind,
             remote_id: ids.0.map(str::to_owned),
             local_id: ids.1.map(str::to_owned),
             name,
@@ -162,7 +162,7 @@ impl Planner<'_> {
 
     /// One paired record (l: dakoku's shape, r: the platform's, b: the base). `removal` is the
     /// action that takes it off the written side.
-    fn pair(&mut self, kind: &str, ids: (&str, &str), shapes: [Option<Shape>; 3], removal: Action) {
+    fn pair(&mut self, kind: Item, ids: (&str, &str), shapes: [Option<Shape>; 3], removal: Action) {
         let [l, r, b] = shapes;
         let (target, was, now) = match self.direction {
             Direction::Read => (Target::Dakoku, l.clone(), r.clone()),
@@ -174,7 +174,7 @@ impl Planner<'_> {
                 self.plan.unchanged += 1;
                 if let Some(shape) = l.filter(|s| b.as_ref() != Some(s)) {
                     self.plan.refresh.push(BaseItem {
-                        kind: kind.to_owned(),
+                        kind: kind.as_str().to_owned(),
                         remote_id: ids.0.to_owned(),
                         local_id: ids.1.to_owned(),
                         name: shape.name,
@@ -208,7 +208,7 @@ impl Planner<'_> {
         let remote_parents: HashMap<String, Option<String>> =
             remote.iter().map(|d| (d.id.clone(), d.parent_id.clone())).collect();
         let (local_depth, remote_depth) = (depths(&local_parents), depths(&remote_parents));
-        let bases: Vec<&BaseItem> = local.base.iter().filter(|b| b.kind == DEPARTMENT).collect();
+        let bases: Vec<&BaseItem> = local.base.iter().filter(|b| b.kind == Item::Department.as_str()).collect();
         for b in &bases {
             if by_id.contains_key(b.local_id.as_str()) {
                 self.local_to_remote.insert(b.local_id.clone(), b.remote_id.clone());
@@ -228,7 +228,7 @@ impl Planner<'_> {
             paired_remote.insert(b.remote_id.clone());
             let before = self.plan.changes.len();
             let base = Shape { name: b.name.clone(), parent: b.parent.clone(), mobile: None };
-            self.pair(DEPARTMENT, (&b.remote_id, &b.local_id), [l, r, Some(base)], Action::Delete);
+            self.pair(Item::Department, (&b.remote_id, &b.local_id), [l, r, Some(base)], Action::Delete);
             if self.plan.changes.get(before).is_some_and(|c| c.action == Action::Delete) {
                 deletions.push(self.plan.changes.remove(before));
             }
@@ -254,9 +254,9 @@ impl Planner<'_> {
                         Some(d) => {
                             paired_local.insert(d.id.to_string());
                             self.local_to_remote.insert(d.id.to_string(), r.id.clone());
-                            self.push(Target::Dakoku, Action::Link, DEPARTMENT, ids, shape);
+                            self.push(Target::Dakoku, Action::Link, Item::Department, ids, shape);
                         }
-                        None => self.push(Target::Dakoku, Action::Create, DEPARTMENT, ids, shape),
+                        None => self.push(Target::Dakoku, Action::Create, Item::Department, ids, shape),
                     }
                 }
                 self.plan.untouched +=
@@ -276,9 +276,9 @@ impl Planner<'_> {
                         Some(r) => {
                             paired_remote.insert(r.id.clone());
                             self.local_to_remote.insert(d.id.to_string(), r.id.clone());
-                            self.push(Target::Platform, Action::Link, DEPARTMENT, ids, shape);
+                            self.push(Target::Platform, Action::Link, Item::Department, ids, shape);
                         }
-                        None => self.push(Target::Platform, Action::Create, DEPARTMENT, ids, shape),
+                        None => self.push(Target::Platform, Action::Create, Item::Department, ids, shape),
                     }
                 }
                 self.plan.untouched += remote.iter().filter(|r| !paired_remote.contains(&r.id)).count() as u64;
@@ -293,7 +293,7 @@ impl Planner<'_> {
         let by_id: HashMap<&str, &Employee> = local.employees.iter().map(|e| (e.id.as_str(), e)).collect();
         let remote_by_id: HashMap<&str, &RemoteMember> = remote.iter().map(|m| (m.user_id.as_str(), m)).collect();
         let bases: HashMap<&str, &BaseItem> =
-            local.base.iter().filter(|b| b.kind == MEMBER).map(|b| (b.remote_id.as_str(), b)).collect();
+            local.base.iter().filter(|b| b.kind == Item::Member.as_str()).map(|b| (b.remote_id.as_str(), b)).collect();
         let keyed_by_mobile = self.keyed_by_mobile;
         let remote_shape = |m: &RemoteMember| Shape {
             name: m.name.clone(),
@@ -328,14 +328,14 @@ impl Planner<'_> {
                 parent: b.parent.clone(),
                 mobile: b.mobile.clone(),
             });
-            self.pair(MEMBER, (user, e.id.as_str()), [l, r, b], removal);
+            self.pair(Item::Member, (user, e.id.as_str()), [l, r, b], removal);
         }
         if self.direction == Direction::Read && remote.is_empty() {
             let before = self.plan.changes.len();
-            self.plan.changes.retain(|c| !(c.kind == MEMBER && c.action == Action::Retire));
+            self.plan.changes.retain(|c| !(c.kind == Item::Member && c.action == Action::Retire));
             if self.plan.changes.len() < before {
                 let reason = "the platform listed no members at all: nobody is retired (check the app's visible range)";
-                self.conflict(MEMBER, (None, None), reason, None, None);
+                self.conflict(Item::Member, (None, None), reason, None, None);
             }
         }
         let lowercase = |s: &str| s.to_lowercase();
@@ -356,9 +356,9 @@ impl Planner<'_> {
                         Some(e) if !paired_local.contains(e.id.as_str()) && e.status == EmployeeStatus::Active => {
                             paired_local.insert(e.id.as_str());
                             let mine = self.member_shape(e);
-                            self.push(Target::Dakoku, Action::Link, MEMBER, ids, mine.clone());
+                            self.push(Target::Dakoku, Action::Link, Item::Member, ids, mine.clone());
                             if mine != shape {
-                                self.push(Target::Dakoku, Action::Update, MEMBER, ids, shape);
+                                self.push(Target::Dakoku, Action::Update, Item::Member, ids, shape);
                                 if let Some(change) = self.plan.changes.last_mut() {
                                     change.was = Some(mine);
                                 }
@@ -371,14 +371,14 @@ impl Planner<'_> {
                                 "a retired employee has this code"
                             };
                             let mine = self.member_shape(e);
-                            self.conflict(MEMBER, ids, why, Some(mine), Some(shape));
+                            self.conflict(Item::Member, ids, why, Some(mine), Some(shape));
                         }
                         None if !usable_code(&m.user_id) => {
                             let why = "the user id cannot be an employee code (letters, digits, '-', '_', '.')";
-                            self.conflict(MEMBER, ids, why, None, Some(shape));
+                            self.conflict(Item::Member, ids, why, None, Some(shape));
                         }
                         None => {
-                            self.push(Target::Dakoku, Action::Create, MEMBER, ids, shape);
+                            self.push(Target::Dakoku, Action::Create, Item::Member, ids, shape);
                             if let Some(change) = self.plan.changes.last_mut() {
                                 change.email = m.email.clone();
                             }
@@ -411,9 +411,9 @@ impl Planner<'_> {
                             paired_remote.insert(m.user_id.as_str());
                             let theirs = remote_shape(m);
                             let ids = (Some(m.user_id.as_str()), Some(e.id.as_str()));
-                            self.push(Target::Platform, Action::Link, MEMBER, ids, theirs.clone());
+                            self.push(Target::Platform, Action::Link, Item::Member, ids, theirs.clone());
                             if mine != theirs {
-                                self.push(Target::Platform, Action::Update, MEMBER, ids, mine);
+                                self.push(Target::Platform, Action::Update, Item::Member, ids, mine);
                                 if let Some(change) = self.plan.changes.last_mut() {
                                     change.was = Some(theirs);
                                 }
@@ -423,7 +423,7 @@ impl Planner<'_> {
                             self.push(
                                 Target::Platform,
                                 Action::Create,
-                                MEMBER,
+                                Item::Member,
                                 (Some(&e.code), Some(e.id.as_str())),
                                 mine,
                             );
@@ -463,7 +463,7 @@ pub fn plan(direction: Direction, local: &LocalOrg, remote: &Directory) -> SyncP
         .plan
         .changes
         .drain(..)
-        .partition(|c| c.kind == MEMBER && matches!(c.action, Action::Retire | Action::Delete));
+        .partition(|c| c.kind == Item::Member && matches!(c.action, Action::Retire | Action::Delete));
     rest.extend(removals);
     rest.extend(deletions);
     planner.plan.changes = rest;
