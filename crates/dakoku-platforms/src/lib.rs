@@ -5,6 +5,7 @@
 pub mod client;
 pub mod dingtalk;
 pub mod error;
+mod inbound;
 pub mod lineworks;
 pub mod msgcrypt;
 pub mod pace;

@@ -28,7 +28,7 @@ use dakoku_domain::Platform;
 use dakoku_http::ApiError;
 use dakoku_service::chat::{ChatEvent, ChatInput, Room};
 use dakoku_service::integrations::OpenIntegration;
-use dakoku_service::{Service, ServiceError};
+use dakoku_service::Service;
 use hmac::{Hmac, Mac};
 use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
@@ -232,14 +232,7 @@ async fn handle_robot(service: &Service, token: &str, headers: &HeaderMap, body:
         room,
         input: ChatInput::Text(content),
     };
-    match service.handle_chat(&integration, event).await {
-        Ok(_) => Ok(()),
-        Err(e @ ServiceError::Internal(_)) => Err(e.into()),
-        Err(e) => {
-            tracing::warn!(integration = %integration.stored.id, error = %e, "DingTalk message not handled");
-            Ok(())
-        }
-    }
+    crate::inbound::hand_to_core(service, &integration, event).await
 }
 
 #[cfg(test)]

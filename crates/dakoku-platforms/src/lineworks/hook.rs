@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use dakoku_domain::Platform;
 use dakoku_http::ApiError;
 use dakoku_service::chat::{ChatEvent, ChatInput, Room};
-use dakoku_service::{Service, ServiceError};
+use dakoku_service::Service;
 
 pub(crate) async fn callback(
     State(service): State<Service>,
@@ -50,15 +50,7 @@ async fn handle(service: &Service, token: &str, headers: &HeaderMap, body: &[u8]
     }
     let event = callback::decode(body).map_err(|e| ApiError::bad_request(e.0))?;
     let Some(chat) = to_chat(event, callback::event_key(body)) else { return Ok(()) };
-    match service.handle_chat(&integration, chat).await {
-        Ok(_) => Ok(()),
-        Err(e @ ServiceError::Internal(_)) => Err(e.into()),
-        Err(e) => {
-            // The event was well-formed and signed; a refusal is the bot's answer, not the platform's fault.
-            tracing::warn!(integration = %integration.stored.id, error = %e, "LINE WORKS event not handled");
-            Ok(())
-        }
-    }
+    crate::inbound::hand_to_core(service, &integration, chat).await
 }
 
 fn room_of(source: &Source) -> Room {

@@ -17,7 +17,7 @@ use dakoku_domain::Platform;
 use dakoku_http::ApiError;
 use dakoku_service::chat::{ChatEvent, ChatInput, Room};
 use dakoku_service::integrations::OpenIntegration;
-use dakoku_service::{Service, ServiceError};
+use dakoku_service::Service;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -104,14 +104,7 @@ async fn handle(service: &Service, token: &str, query: &Signed, body: &[u8]) -> 
         return Ok(());
     }
     let Some(chat) = to_chat(&message) else { return Ok(()) };
-    match service.handle_chat(&integration, chat).await {
-        Ok(_) => Ok(()),
-        Err(e @ ServiceError::Internal(_)) => Err(e.into()),
-        Err(e) => {
-            tracing::warn!(integration = %integration.stored.id, error = %e, "WeCom message not handled");
-            Ok(())
-        }
-    }
+    crate::inbound::hand_to_core(service, &integration, chat).await
 }
 
 fn is_contact_change(message: &HashMap<String, String>) -> bool {
