@@ -7,6 +7,7 @@
 //! worked time; late-night minutes are an additional premium that overlaps them.
 
 mod day;
+pub mod leave;
 mod month;
 pub mod national;
 mod rule;
