@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use dakoku_domain::{DepartmentId, IntegrationId, Platform};
 use dakoku_rules::{CalendarEntry, CalendarKind};
 use dakoku_service::departments::NewDepartment;
@@ -235,7 +235,7 @@ pub async fn close(State(web): State<Web>, viewer: Viewer, Query(query): Query<M
         .month
         .as_deref()
         .and_then(YearMonth::parse)
-        .unwrap_or_else(|| YearMonth::of(Utc::now().with_timezone(&org.timezone.0).date_naive()));
+        .unwrap_or_else(|| YearMonth::of(web.service.clock.now().with_timezone(&org.timezone.0).date_naive()));
     let departments: HashMap<String, String> = match department_names(&web, &viewer).await {
         Ok(d) => d.into_iter().collect(),
         Err(page) => return page,
@@ -315,7 +315,11 @@ async fn rules_page(
         Ok(layer) => layer,
         Err(e) => return web.error_page(viewer.lang, Some(viewer), &e),
     };
-    let today = Utc::now().date_naive();
+    // The calendar around the organisation's today, not UTC's.
+    let today = match crate::pages::zone(web, viewer).await {
+        Ok(zone) => web.service.clock.now().with_timezone(&zone).date_naive(),
+        Err(page) => return page,
+    };
     let calendar = match web.service.calendar(&ctx, None, today - Duration::days(31), today + Duration::days(366)).await
     {
         Ok(days) => days,

@@ -51,7 +51,7 @@ fn state_of(punches: &[Punch]) -> &'static str {
 }
 
 /// The zone the organisation keeps time in.
-async fn zone(web: &Web, viewer: &Viewer) -> Result<Tz, Response> {
+pub(crate) async fn zone(web: &Web, viewer: &Viewer) -> Result<Tz, Response> {
     web.service
         .organization(&viewer.ctx())
         .await
@@ -66,7 +66,7 @@ async fn todays_punches(
     employee: &EmployeeId,
     zone: Tz,
 ) -> Result<Vec<Punch>, ServiceError> {
-    let today = Utc::now().with_timezone(&zone).date_naive();
+    let today = web.service.clock.now().with_timezone(&zone).date_naive();
     let start = zone
         .from_local_datetime(&today.and_hms_opt(0, 0, 0).unwrap_or_default())
         .earliest()
@@ -89,7 +89,7 @@ fn punch_rows(punches: &[Punch], zone: Tz, lang: Lang) -> Vec<Value> {
 type Span = (f64, f64, &'static str);
 
 /// The working and break spans of a day (an open span runs to now).
-fn spans_of(punches: &[Punch], zone: Tz) -> Vec<Span> {
+fn spans_of(punches: &[Punch], zone: Tz, now: DateTime<Utc>) -> Vec<Span> {
     let hour = |t: DateTime<Utc>| {
         let local = t.with_timezone(&zone).time();
         f64::from(chrono::Timelike::num_seconds_from_midnight(&local)) / 3600.0
@@ -108,7 +108,7 @@ fn spans_of(punches: &[Punch], zone: Tz) -> Vec<Span> {
         };
     }
     if let Some((start, kind)) = open {
-        spans.push((start, hour(Utc::now()).max(start), kind));
+        spans.push((start, hour(now).max(start), kind));
     }
     spans
 }
@@ -164,7 +164,7 @@ pub async fn punch_page(State(web): State<Web>, viewer: Viewer, Query(done): Que
         Some(&viewer),
         StatusCode::OK,
         json!({"state": state, "punches": punch_rows(&punches, zone, viewer.lang), "kinds": kinds, "flash": flash,
-               "now": Utc::now().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()}),
+               "now": web.service.clock.now().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()}),
     )
 }
 
@@ -261,7 +261,7 @@ pub async fn timesheet(State(web): State<Web>, viewer: Viewer, Query(query): Que
         .month
         .as_deref()
         .and_then(YearMonth::parse)
-        .unwrap_or_else(|| YearMonth::of(Utc::now().with_timezone(&zone).date_naive()));
+        .unwrap_or_else(|| YearMonth::of(web.service.clock.now().with_timezone(&zone).date_naive()));
     let employee = match &query.employee {
         Some(given) => EmployeeId::parse(given),
         None => viewer.session.actor.employee_id.clone(),
@@ -457,7 +457,7 @@ pub async fn team(State(web): State<Web>, viewer: Viewer) -> Response {
             .iter()
             .find(|p| p.kind == PunchKind::ClockIn)
             .map(|p| p.at.with_timezone(&zone).format("%H:%M").to_string());
-        timeline.push((person.name.clone(), spans_of(&punches, zone)));
+        timeline.push((person.name.clone(), spans_of(&punches, zone, web.service.clock.now())));
         rows.push(json!({
             "id": person.id.to_string(),
             "name": person.name,
@@ -472,7 +472,7 @@ pub async fn team(State(web): State<Web>, viewer: Viewer) -> Response {
         viewer.lang,
         Some(&viewer),
         StatusCode::OK,
-        json!({"people": rows, "month": YearMonth::of(Utc::now().with_timezone(&zone).date_naive()).text(),
+        json!({"people": rows, "month": YearMonth::of(web.service.clock.now().with_timezone(&zone).date_naive()).text(),
                "timeline": timeline_chart(&timeline)}),
     )
 }
@@ -590,7 +590,7 @@ pub async fn exports(State(web): State<Web>, viewer: Viewer) -> Response {
         Ok(z) => z,
         Err(page) => return page,
     };
-    let month = YearMonth::of(Utc::now().with_timezone(&zone).date_naive()).previous();
+    let month = YearMonth::of(web.service.clock.now().with_timezone(&zone).date_naive()).previous();
     web.page("exports.html", viewer.lang, Some(&viewer), StatusCode::OK, json!({"month": month.text()}))
 }
 
